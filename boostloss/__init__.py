@@ -1,0 +1,61 @@
+"""boostloss: the losses people read about, as correct and fast XGBoost/LightGBM objectives.
+
+Layers (imports point downwards only)::
+
+    cli               the `boostloss` command
+    sklearn           BoostLossRegressor, BoostLossClassifier
+    intervals         QuantileIntervalRegressor
+    xgboost/lightgbm  engine adapters (import their engine lazily)
+    registry          name -> loss; get_loss, available_losses
+    losses            the math, pure numpy
+    metrics, links    evaluation functions; raw <-> response maps
+
+``import boostloss`` needs only numpy and scipy. The engine adapters (``boostloss.xgboost``,
+``boostloss.lightgbm``) and the estimators are loaded on first attribute access.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from . import losses, metrics
+from .losses import Loss
+from .registry import available_losses, get_loss
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Loss",
+    "available_losses",
+    "get_loss",
+    "losses",
+    "metrics",
+    "xgboost",
+    "lightgbm",
+    "datasets",
+    "intervals",
+    "BoostLossRegressor",
+    "BoostLossClassifier",
+    "QuantileIntervalRegressor",
+]
+
+_LAZY_MODULES = {"xgboost", "lightgbm", "datasets", "intervals", "sklearn", "cli"}
+_LAZY_ATTRIBUTES = {
+    "BoostLossRegressor": "sklearn",
+    "BoostLossClassifier": "sklearn",
+    "QuantileIntervalRegressor": "intervals",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f".{name}", __name__)
+    if name in _LAZY_ATTRIBUTES:
+        module = importlib.import_module(f".{_LAZY_ATTRIBUTES[name]}", __name__)
+        return getattr(module, name)
+    raise AttributeError(f"module 'boostloss' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,1014 @@
+"""Shipped real datasets and seeded synthetic generators.
+
+Two halves, one module:
+
+* **Real data** (``list_datasets``, ``dataset_info``, ``load_dataset``, ``load_frame``,
+  ``load_series``). Small CSV files copied offline from data that scikit-learn and
+  statsmodels bundle in their wheels (provenance, licenses and column meanings are in
+  ``datasets/README.md``; ``datasets/_make_datasets.py`` regenerates them). Nothing is
+  ever downloaded. Each file is looked up first as package data,
+  ``importlib.resources.files("boostloss") / "_datasets"`` (where the wheel puts the
+  repository's ``datasets/`` folder), then in the ``datasets/`` folder of a source
+  checkout. The facts about each dataset (file, target, task, license, shape) are data
+  in ``DATASETS``, the dict at the bottom of this module; the tests are generated from it.
+* **Synthetic data** (``make_*``). Seeded generators for benchmarks and statistical
+  tests, written to produce millions of rows quickly: features are drawn directly in the
+  requested dtype (``float32`` halves the memory), and temporaries are one row-vector or
+  one bounded chunk, never another ``n_samples x n_features`` array. Every docstring states
+  the generating model, so tests can compare fitted values with the truth.
+
+Only numpy is imported at module level; pandas (an optional dependency, installed by
+``pip install boostloss[sklearn]``) is imported inside the functions that return frames.
+"""
+
+from __future__ import annotations
+
+import numbers
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    import pandas as pd
+
+__all__ = [
+    "DATASETS",
+    "DatasetInfo",
+    "dataset_info",
+    "list_datasets",
+    "load_dataset",
+    "load_frame",
+    "load_series",
+    "make_counts",
+    "make_heteroscedastic",
+    "make_imbalanced_classification",
+    "make_lag_features",
+    "make_multiclass",
+    "make_multilabel",
+    "make_regression_outliers",
+]
+
+TASKS = ("regression", "binary", "multiclass", "count", "time_series")
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """Facts about one shipped dataset.
+
+    Attributes
+    ----------
+    name : str
+        Name passed to ``load_dataset``.
+    file_name : str
+        CSV file in the ``datasets/`` folder. Several datasets may share a file and
+        differ in ``target`` and ``exclude``.
+    target : str
+        Column holding the target (numeric).
+    task : str
+        One of ``"regression"``, ``"binary"``, ``"multiclass"``, ``"count"``,
+        ``"time_series"``.
+    description : str
+        One line saying what a row is and what the target measures.
+    source : str
+        Package function the file was made from, and the original reference.
+    license : str
+        License or copyright statement as given by the package that bundles the data.
+    n_rows, n_columns : int
+        Shape of the whole CSV file (``load_frame``), target included.
+    exclude : tuple of str
+        Columns of the file left out of ``X`` besides the target (e.g. columns that
+        would leak the target).
+    time_column : str or None
+        For time series: the column holding the time stamp (``"date"``, ISO dates, or
+        ``"year"``, integers). ``None`` otherwise.
+    """
+
+    name: str
+    file_name: str
+    target: str
+    task: str
+    description: str
+    source: str
+    license: str
+    n_rows: int
+    n_columns: int
+    exclude: tuple[str, ...] = ()
+    time_column: str | None = None
+
+
+# ---------------------------------------------------------------------------
+# Finding and reading the files
+# ---------------------------------------------------------------------------
+
+_PANDAS_HINT = (
+    "pandas is required for as_frame=True (and for load_frame); install it with "
+    "`pip install boostloss[sklearn]`, or pass as_frame=False to get numpy arrays."
+)
+
+
+def _import_pandas():
+    try:
+        import pandas as pd
+    except ImportError as exc:
+        raise ImportError(_PANDAS_HINT) from exc
+    return pd
+
+
+def _package_data_dir():
+    """``boostloss/_datasets`` inside an installed wheel, or None if unavailable."""
+    from importlib import resources
+
+    try:
+        return resources.files("boostloss") / "_datasets"
+    except (ImportError, TypeError, ValueError, AttributeError):
+        # Not importable as a regular package (e.g. a namespace checkout): no package data.
+        return None
+
+
+def _checkout_data_dir() -> Path:
+    """The ``datasets/`` folder at the root of a source checkout."""
+    return Path(__file__).resolve().parents[1] / "datasets"
+
+
+def _dataset_file(file_name: str):
+    """Return a readable handle (Path or importlib Traversable) for ``file_name``.
+
+    Looks in the package data first, then in the checkout's ``datasets/`` folder.
+    """
+    searched = []
+    for folder in (_package_data_dir(), _checkout_data_dir()):
+        if folder is None:
+            continue
+        candidate = folder / file_name
+        searched.append(str(candidate))
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(
+        f"Dataset file {file_name!r} was not found. Searched: {', '.join(searched)}. "
+        "An installed wheel ships it in boostloss/_datasets; a source checkout keeps it "
+        "in the datasets/ folder at the repository root (regenerate with "
+        "`python datasets/_make_datasets.py`)."
+    )
+
+
+def _read_frame(info: DatasetInfo) -> pd.DataFrame:
+    pd = _import_pandas()
+    with _dataset_file(info.file_name).open("rb") as handle:
+        frame = pd.read_csv(handle)
+    if info.time_column == "date":
+        frame["date"] = pd.to_datetime(frame["date"], format="%Y-%m-%d")
+    return frame
+
+
+def _parse_column(name: str, tokens: list[str]) -> np.ndarray:
+    """Parse one CSV column without pandas, with the dtypes pandas would infer."""
+    if name == "date":
+        return np.array(tokens, dtype="datetime64[D]")
+    try:
+        return np.array([int(t) for t in tokens], dtype=np.int64)
+    except ValueError:
+        return np.array([float(t) for t in tokens], dtype=np.float64)
+
+
+def _read_columns(info: DatasetInfo) -> dict[str, np.ndarray]:
+    """Read a CSV into ``{column: array}`` with the standard library and numpy only."""
+    import csv
+    import io
+
+    with _dataset_file(info.file_name).open("rb") as handle:
+        text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+        rows = list(csv.reader(text))
+    header, body = rows[0], rows[1:]
+    return {name: _parse_column(name, [row[i] for row in body]) for i, name in enumerate(header)}
+
+
+# ---------------------------------------------------------------------------
+# Public loaders
+# ---------------------------------------------------------------------------
+
+
+def list_datasets() -> list[str]:
+    """Names of the shipped datasets, sorted.
+
+    Examples
+    --------
+    >>> "engel" in list_datasets()
+    True
+    """
+    return sorted(DATASETS)
+
+
+def dataset_info(name: str) -> DatasetInfo:
+    """Metadata of a shipped dataset (file, target, task, source, license, shape).
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a shipped dataset; the message lists the valid names.
+    """
+    try:
+        return DATASETS[name]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"Unknown dataset {name!r}. Valid names: {', '.join(list_datasets())}."
+        ) from None
+
+
+def load_frame(name: str) -> pd.DataFrame:
+    """The whole CSV file of a dataset as a pandas DataFrame (target included).
+
+    Time columns named ``date`` are parsed to ``datetime64``. Requires pandas.
+    """
+    return _read_frame(dataset_info(name))
+
+
+def load_dataset(name: str, *, as_frame: bool = True) -> tuple[Any, Any]:
+    """Load a shipped dataset as ``(X, y)``.
+
+    Parameters
+    ----------
+    name : str
+        One of ``list_datasets()``.
+    as_frame : bool, default True
+        If True return a pandas DataFrame ``X`` and Series ``y`` (requires pandas). If
+        False return numpy arrays and do not need pandas: ``X`` is 2-D ``float64``
+        (``datetime64[D]`` dates or ``int64`` years for a time series) and ``y`` is 1-D,
+        ``int64`` for integer-valued targets (classes, counts) and ``float64`` otherwise.
+
+    Returns
+    -------
+    X : DataFrame or ndarray of shape (n_rows, n_features)
+        Every column except the target and ``dataset_info(name).exclude``. For a time
+        series this is only the time column: use ``load_series`` and
+        ``make_lag_features`` to build forecasting features.
+    y : Series or ndarray of shape (n_rows,)
+        The target column.
+
+    Examples
+    --------
+    >>> X, y = load_dataset("wine", as_frame=False)
+    >>> X.shape, sorted(set(y.tolist()))
+    ((178, 13), [0, 1, 2])
+    """
+    info = dataset_info(name)
+    dropped = {info.target, *info.exclude}
+    if as_frame:
+        frame = _read_frame(info)
+        features = [c for c in frame.columns if c not in dropped]
+        return frame[features], frame[info.target]
+    columns = _read_columns(info)
+    features = [c for c in columns if c not in dropped]
+    if info.time_column is not None:
+        X = columns[info.time_column].reshape(-1, 1)
+    else:
+        X = np.column_stack([columns[c].astype(np.float64) for c in features])
+    return X, columns[info.target]
+
+
+def load_series(name: str, *, as_frame: bool = True) -> Any:
+    """Load a shipped time series.
+
+    Parameters
+    ----------
+    name : str
+        A dataset whose task is ``"time_series"``.
+    as_frame : bool, default True
+        If True return a pandas Series indexed by time (a ``DatetimeIndex`` with its
+        frequency set for ``date`` columns, an integer index named ``year`` otherwise).
+        If False return the values as a 1-D ``float64`` array in time order.
+
+    Raises
+    ------
+    ValueError
+        If the dataset is unknown or is not a time series.
+    """
+    info = dataset_info(name)
+    if info.task != "time_series":
+        series_names = [n for n in list_datasets() if DATASETS[n].task == "time_series"]
+        raise ValueError(
+            f"Dataset {name!r} is a {info.task} dataset, not a time series. "
+            f"Time series: {', '.join(series_names)}."
+        )
+    if not as_frame:
+        return _read_columns(info)[info.target].astype(np.float64)
+    pd = _import_pandas()
+    frame = _read_frame(info)
+    if info.time_column == "date":
+        index = pd.DatetimeIndex(frame["date"], name="date")
+        index = pd.DatetimeIndex(index, freq=pd.infer_freq(index))
+    else:
+        index = pd.Index(frame[info.time_column].to_numpy(), name=info.time_column)
+    return pd.Series(frame[info.target].to_numpy(dtype=np.float64), index=index, name=info.target)
+
+
+def make_lag_features(
+    series: Any, lags: Any = (1, 2, 3), horizon: int = 1
+) -> tuple[Any, Any]:
+    """Lag features and target for direct ``horizon``-step-ahead forecasting.
+
+    The forecast for time ``t`` is made at the origin ``t - horizon``, so it may only use
+    values up to and including ``y[t - horizon]``. Lag ``l`` (``l = 1`` is the latest value
+    known at the origin) is therefore the value ``k = l + horizon - 1`` steps before the
+    target, and its column is named ``lag_{k}``::
+
+        X[t, "lag_{k}"] = y[t - k],   k = l + horizon - 1 >= horizon,   target = y[t]
+
+    Rows whose lags would reach before the start of the series are dropped; nothing
+    else is (missing values in ``series`` are passed through).
+
+    Parameters
+    ----------
+    series : pandas Series or 1-D array-like
+        Values in time order (e.g. from ``load_series``).
+    lags : sequence of int, default (1, 2, 3)
+        Distinct positive lags, counted back from the forecast origin.
+    horizon : int, default 1
+        Number of steps ahead, ``>= 1``.
+
+    Returns
+    -------
+    X : DataFrame or ndarray of shape (n - max(lags) - horizon + 1, len(lags))
+        A DataFrame indexed like the target rows if ``series`` is a pandas Series,
+        otherwise a ``float64`` array. Columns follow the order of ``lags``.
+    y : Series or ndarray of shape (n - max(lags) - horizon + 1,)
+        The target ``y[t]`` for each row.
+
+    Examples
+    --------
+    Two steps ahead from the latest two values (columns ``lag_2`` and ``lag_3``):
+
+    >>> X, y = make_lag_features(np.arange(6.0), lags=(1, 2), horizon=2)
+    >>> X.tolist()
+    [[1.0, 0.0], [2.0, 1.0], [3.0, 2.0]]
+    >>> y.tolist()
+    [3.0, 4.0, 5.0]
+    """
+    lag_list = _check_lags(lags)
+    horizon = _check_int("horizon", horizon, 1)
+    steps = [lag + horizon - 1 for lag in lag_list]
+    pd = sys.modules.get("pandas")
+    is_series = pd is not None and isinstance(series, pd.Series)
+    values = np.asarray(series.to_numpy() if is_series else series, dtype=np.float64)
+    if values.ndim != 1:
+        raise ValueError(f"series must be 1-D, got an array of shape {values.shape}.")
+    n = values.shape[0]
+    start = max(steps)
+    if n <= start:
+        raise ValueError(
+            f"series has {n} values; lags up to {max(lag_list)} with horizon {horizon} "
+            f"need at least {start + 1}."
+        )
+    # Column for step k holds y[t - k] for targets t = start, ..., n - 1.
+    X = np.column_stack([values[start - k : n - k] for k in steps])
+    y = values[start:]
+    if not is_series:
+        return X, y
+    index = series.index[start:]
+    X_frame = pd.DataFrame(X, index=index, columns=[f"lag_{k}" for k in steps])
+    return X_frame, pd.Series(y, index=index, name=series.name)
+
+
+# ---------------------------------------------------------------------------
+# Argument checks for the generators
+# ---------------------------------------------------------------------------
+
+
+def _check_int(name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+    return int(value)
+
+
+def _check_real(
+    name: str, value: Any, low: float, high: float, *, low_open: bool, high_open: bool
+) -> float:
+    ok = (
+        not isinstance(value, bool)
+        and isinstance(value, numbers.Real)
+        and np.isfinite(value)
+        and (value > low if low_open else value >= low)
+        and (value < high if high_open else value <= high)
+    )
+    if not ok:
+        left = "(" if low_open else "["
+        right = ")" if high_open else "]"
+        raise ValueError(f"{name} must be in {left}{low}, {high}{right}, got {value!r}.")
+    return float(value)
+
+
+def _check_lags(lags: Any) -> list[int]:
+    if isinstance(lags, numbers.Integral) and not isinstance(lags, bool):
+        lags = (lags,)
+    try:
+        lag_list = list(lags)
+    except TypeError:
+        raise ValueError(f"lags must be a sequence of integers >= 1, got {lags!r}.") from None
+    if not lag_list:
+        raise ValueError("lags must contain at least one lag, got an empty sequence.")
+    checked = [_check_int("each lag", lag, 1) for lag in lag_list]
+    if len(set(checked)) != len(checked):
+        raise ValueError(f"lags must be distinct, got {lag_list!r}.")
+    return checked
+
+
+def _check_dtype(dtype: Any) -> np.dtype:
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        resolved = None
+    if resolved not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(f"dtype must be float32 or float64, got {dtype!r}.")
+    return resolved
+
+
+def _check_random_state(random_state: Any) -> np.random.Generator:
+    if random_state is None or isinstance(random_state, np.random.Generator):
+        return np.random.default_rng(random_state)
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        if random_state >= 0:
+            return np.random.default_rng(int(random_state))
+    raise ValueError(
+        "random_state must be None, an integer >= 0 or a numpy Generator, "
+        f"got {random_state!r}."
+    )
+
+
+# ---------------------------------------------------------------------------
+# Pieces of the generating models
+# ---------------------------------------------------------------------------
+
+# Multiplies the unit-variance linear predictor X @ beta inside the logit of the
+# classification generators: a strong but not separable signal (ROC AUC about 0.9).
+_LOGIT_SCALE = 3.0
+# Rows per block when a generator needs an (n_rows, n_classes) temporary.
+_CHUNK_ROWS = 1 << 16
+
+
+def _unit_coefficients(n_features: int) -> np.ndarray:
+    """beta_j proportional to (-1)**j / sqrt(j + 1), scaled to unit Euclidean norm.
+
+    With standard normal features, ``X @ beta`` is then standard normal.
+    """
+    j = np.arange(n_features, dtype=np.float64)
+    beta = np.where(j % 2 == 0, 1.0, -1.0) / np.sqrt(j + 1.0)
+    return beta / np.linalg.norm(beta)
+
+
+def _standard_normal_features(
+    rng: np.random.Generator, n_samples: int, n_features: int, dtype: np.dtype
+) -> np.ndarray:
+    # Drawn directly in the target dtype: no float64 copy of a float32 matrix.
+    return rng.standard_normal((n_samples, n_features), dtype=dtype)
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    # exp(-log(1 + exp(-z))) via logaddexp: no overflow for large |z|.
+    return np.exp(-np.logaddexp(0.0, -z))
+
+
+def _intercept_for_rate(rate: float, scale: float) -> float:
+    """Intercept b with E[sigmoid(scale * Z + b)] = rate for Z ~ N(0, 1).
+
+    The expectation is a 101-node Gauss-Hermite quadrature (exact to ~1e-12 here); the
+    root is found by bisection, the expectation being increasing in b.
+    """
+    nodes, weights = np.polynomial.hermite_e.hermegauss(101)
+    weights = weights / weights.sum()
+    low, high = -60.0, 60.0
+    for _ in range(200):
+        mid = 0.5 * (low + high)
+        if weights @ _sigmoid(scale * nodes + mid) < rate:
+            low = mid
+        else:
+            high = mid
+    return 0.5 * (low + high)
+
+
+# ---------------------------------------------------------------------------
+# Generators
+# ---------------------------------------------------------------------------
+
+
+def make_regression_outliers(
+    n_samples: int,
+    n_features: int = 20,
+    outlier_fraction: float = 0.05,
+    noise: str = "student_t",
+    *,
+    random_state: Any = None,
+    dtype: Any = np.float64,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Linear regression with heavy-tailed noise and gross outliers.
+
+    Model::
+
+        X[i, j] ~ N(0, 1)                          i.i.d.
+        beta_j  = c * (-1)**j / sqrt(j + 1)          c such that ||beta|| = 1
+        y[i]    = X[i] @ beta + 0.5 * e[i] + o[i]
+        e[i]    ~ Student t (3 degrees of freedom)   if noise == "student_t"
+                  N(0, 1)                            if noise == "gaussian"
+        o[i]    = s[i] * u[i] on round(outlier_fraction * n_samples) rows drawn
+                  without replacement, 0 elsewhere; s = +-1 with equal
+                  probability, u ~ Uniform(5, 10)
+
+    ``X @ beta`` has unit variance, so every outlier lies 5 to 10 signal standard
+    deviations (10 to 20 noise scales) off the regression plane; the outliers are
+    symmetric, so least squares stays unbiased but inefficient, and the conditional
+    median is ``X @ beta``.
+
+    Parameters
+    ----------
+    n_samples : int
+        Number of rows, ``>= 1``.
+    n_features : int, default 20
+        Number of features, ``>= 1``.
+    outlier_fraction : float, default 0.05
+        Fraction of rows shifted by an outlier, in ``[0, 0.5)``.
+    noise : {"student_t", "gaussian"}, default "student_t"
+        Distribution of the regular noise.
+    random_state : None, int >= 0 or numpy Generator
+        Seed; the same seed gives the same data.
+    dtype : float32 or float64, default float64
+        dtype of ``X`` and ``y``. ``float32`` draws different numbers than ``float64``
+        for the same seed.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+    """
+    n_samples = _check_int("n_samples", n_samples, 1)
+    n_features = _check_int("n_features", n_features, 1)
+    outlier_fraction = _check_real(
+        "outlier_fraction", outlier_fraction, 0.0, 0.5, low_open=False, high_open=True
+    )
+    if noise not in ("student_t", "gaussian"):
+        raise ValueError(f"noise must be 'student_t' or 'gaussian', got {noise!r}.")
+    dtype = _check_dtype(dtype)
+    rng = _check_random_state(random_state)
+
+    X = _standard_normal_features(rng, n_samples, n_features, dtype)
+    y = X @ _unit_coefficients(n_features).astype(dtype)
+    if noise == "student_t":
+        y += (0.5 * rng.standard_t(3.0, size=n_samples)).astype(dtype)
+    else:
+        y += 0.5 * rng.standard_normal(n_samples, dtype=dtype)
+    n_outliers = int(round(outlier_fraction * n_samples))
+    if n_outliers:
+        rows = rng.choice(n_samples, size=n_outliers, replace=False)
+        signs = np.where(rng.random(n_outliers) < 0.5, -1.0, 1.0)
+        y[rows] += (signs * rng.uniform(5.0, 10.0, size=n_outliers)).astype(dtype)
+    return X, y
+
+
+def make_heteroscedastic(
+    n_samples: int,
+    n_features: int = 10,
+    *,
+    random_state: Any = None,
+    dtype: Any = np.float64,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Linear regression whose noise scale grows with the first feature.
+
+    Model::
+
+        X[i, j]  ~ N(0, 1)                         i.i.d.
+        beta_j   = c * (-1)**j / sqrt(j + 1)         c such that ||beta|| = 1
+        sigma(x) = 0.25 + 0.75 * |x_0|
+        y[i]     = X[i] @ beta + sigma(X[i]) * e[i],   e[i] ~ N(0, 1)
+
+    The true conditional quantile at level ``q`` is therefore
+    ``X @ beta + sigma(X) * Phi^{-1}(q)`` (``Phi`` the standard normal CDF), so interval
+    forecasts can be scored against the truth: the central 90% interval is
+    ``X @ beta +- 1.6449 * sigma(X)``.
+
+    Parameters
+    ----------
+    n_samples : int
+        Number of rows, ``>= 1``.
+    n_features : int, default 10
+        Number of features, ``>= 1``; the noise scale depends on column 0.
+    random_state : None, int >= 0 or numpy Generator
+        Seed; the same seed gives the same data.
+    dtype : float32 or float64, default float64
+        dtype of ``X`` and ``y``.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+    """
+    n_samples = _check_int("n_samples", n_samples, 1)
+    n_features = _check_int("n_features", n_features, 1)
+    dtype = _check_dtype(dtype)
+    rng = _check_random_state(random_state)
+
+    X = _standard_normal_features(rng, n_samples, n_features, dtype)
+    y = X @ _unit_coefficients(n_features).astype(dtype)
+    scale = dtype.type(0.25) + dtype.type(0.75) * np.abs(X[:, 0])
+    y += scale * rng.standard_normal(n_samples, dtype=dtype)
+    return X, y
+
+
+def make_imbalanced_classification(
+    n_samples: int,
+    n_features: int = 20,
+    positive_rate: float = 0.05,
+    *,
+    random_state: Any = None,
+    dtype: Any = np.float64,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Binary labels from a logistic model with a rare positive class.
+
+    Model::
+
+        X[i, j] ~ N(0, 1)                          i.i.d.
+        beta_j  = c * (-1)**j / sqrt(j + 1)          c such that ||beta|| = 1
+        p[i]    = sigmoid(3 * X[i] @ beta + b)
+        y[i]    ~ Bernoulli(p[i])
+
+    The intercept ``b`` is solved numerically so that ``E[p] = positive_rate`` exactly
+    (``X @ beta`` is standard normal); the realised positive rate is binomial around
+    it. ``p`` is the true probability, so calibration can be checked against it.
+
+    Parameters
+    ----------
+    n_samples : int
+        Number of rows, ``>= 1``.
+    n_features : int, default 20
+        Number of features, ``>= 1``.
+    positive_rate : float, default 0.05
+        Expected fraction of positive labels, in ``(0, 1)``.
+    random_state : None, int >= 0 or numpy Generator
+        Seed; the same seed gives the same data.
+    dtype : float32 or float64, default float64
+        dtype of ``X`` and ``y``.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+        Labels 0.0 and 1.0.
+    """
+    n_samples = _check_int("n_samples", n_samples, 1)
+    n_features = _check_int("n_features", n_features, 1)
+    positive_rate = _check_real(
+        "positive_rate", positive_rate, 0.0, 1.0, low_open=True, high_open=True
+    )
+    dtype = _check_dtype(dtype)
+    rng = _check_random_state(random_state)
+
+    X = _standard_normal_features(rng, n_samples, n_features, dtype)
+    intercept = _intercept_for_rate(positive_rate, _LOGIT_SCALE)
+    logit = _LOGIT_SCALE * (X @ _unit_coefficients(n_features)) + intercept
+    y = (rng.random(n_samples) < _sigmoid(logit)).astype(dtype)
+    return X, y
+
+
+def make_multiclass(
+    n_samples: int,
+    n_features: int = 20,
+    n_classes: int = 5,
+    *,
+    random_state: Any = None,
+    dtype: Any = np.float64,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Class labels from a multinomial logistic (softmax) model.
+
+    Model::
+
+        W[j, k] ~ N(0, 4 / n_features)             drawn first from the seed
+        X[i, j] ~ N(0, 1)                          i.i.d.
+        p[i]    = softmax(X[i] @ W)
+        y[i]    ~ Categorical(p[i])                values 0, ..., n_classes - 1
+
+    Each logit has variance about 4, so classes are well but not perfectly separable.
+    Probabilities and draws are computed in blocks of rows, so memory beyond ``X`` is
+    ``O(n_samples)``.
+
+    Parameters
+    ----------
+    n_samples : int
+        Number of rows, ``>= 1``.
+    n_features : int, default 20
+        Number of features, ``>= 1``.
+    n_classes : int, default 5
+        Number of classes, ``>= 2``.
+    random_state : None, int >= 0 or numpy Generator
+        Seed; the same seed gives the same data.
+    dtype : float32 or float64, default float64
+        dtype of ``X`` and ``y``.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+        Class indices stored as floats.
+    """
+    n_samples = _check_int("n_samples", n_samples, 1)
+    n_features = _check_int("n_features", n_features, 1)
+    n_classes = _check_int("n_classes", n_classes, 2)
+    dtype = _check_dtype(dtype)
+    rng = _check_random_state(random_state)
+
+    W = rng.normal(0.0, 2.0 / np.sqrt(n_features), size=(n_features, n_classes))
+    X = _standard_normal_features(rng, n_samples, n_features, dtype)
+    uniform = rng.random(n_samples)
+    y = np.empty(n_samples, dtype=dtype)
+    for start in range(0, n_samples, _CHUNK_ROWS):
+        stop = min(start + _CHUNK_ROWS, n_samples)
+        logits = X[start:stop] @ W
+        # Max-shifted softmax: exp never overflows.
+        logits -= logits.max(axis=1, keepdims=True)
+        prob = np.exp(logits)
+        cdf = np.cumsum(prob, axis=1)
+        cdf /= cdf[:, -1:]
+        # Inverse-CDF draw; the clip guards against u exceeding a rounded cdf[-1].
+        y[start:stop] = np.minimum((uniform[start:stop, None] > cdf).sum(axis=1), n_classes - 1)
+    return X, y
+
+
+def make_counts(
+    n_samples: int,
+    n_features: int = 10,
+    *,
+    mean_count: float = 2.0,
+    random_state: Any = None,
+    dtype: Any = np.float64,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Poisson counts with a log-linear mean.
+
+    Model::
+
+        X[i, j] ~ N(0, 1)                          i.i.d.
+        beta_j  = c * (-1)**j / sqrt(j + 1)          c such that ||beta|| = 1
+        mu[i]   = exp(b + 0.5 * X[i] @ beta),      b = log(mean_count) - 0.125
+        y[i]    ~ Poisson(mu[i])
+
+    ``0.5 * X @ beta`` is N(0, 0.25), so ``E[mu] = exp(b + 0.125) = mean_count``; the
+    marginal counts are over-dispersed (variance above the mean) while each count given
+    ``X`` is exactly Poisson, the setting of Poisson deviance and log-link losses.
+
+    Parameters
+    ----------
+    n_samples : int
+        Number of rows, ``>= 1``.
+    n_features : int, default 10
+        Number of features, ``>= 1``.
+    mean_count : float, default 2.0
+        Expected count ``E[y]``, in ``(0, 1e6]``.
+    random_state : None, int >= 0 or numpy Generator
+        Seed; the same seed gives the same data.
+    dtype : float32 or float64, default float64
+        dtype of ``X`` and ``y``.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+        Non-negative integers stored as floats.
+    """
+    n_samples = _check_int("n_samples", n_samples, 1)
+    n_features = _check_int("n_features", n_features, 1)
+    mean_count = _check_real("mean_count", mean_count, 0.0, 1e6, low_open=True, high_open=False)
+    dtype = _check_dtype(dtype)
+    rng = _check_random_state(random_state)
+
+    X = _standard_normal_features(rng, n_samples, n_features, dtype)
+    log_mu = np.log(mean_count) - 0.125 + 0.5 * (X @ _unit_coefficients(n_features))
+    y = rng.poisson(np.exp(log_mu)).astype(dtype)
+    return X, y
+
+
+def make_multilabel(
+    n_samples: int,
+    n_features: int = 20,
+    n_labels: int = 5,
+    positive_rate: float = 0.2,
+    *,
+    random_state: Any = None,
+    dtype: Any = np.float64,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Several binary labels per row, each from its own logistic model.
+
+    Model::
+
+        w_k     = g_k / ||g_k||,   g_k ~ N(0, I)    drawn first from the seed
+        X[i, j] ~ N(0, 1)                          i.i.d.
+        p[i, k] = sigmoid(3 * X[i] @ w_k + b)
+        y[i, k] ~ Bernoulli(p[i, k])                independent given X
+
+    ``b`` is solved so that every label has ``E[p] = positive_rate``. Labels are
+    correlated only through the shared features (through ``w_k @ w_l``).
+
+    Parameters
+    ----------
+    n_samples : int
+        Number of rows, ``>= 1``.
+    n_features : int, default 20
+        Number of features, ``>= 1``.
+    n_labels : int, default 5
+        Number of labels (columns of ``y``), ``>= 1``.
+    positive_rate : float, default 0.2
+        Expected fraction of positives of each label, in ``(0, 1)``.
+    random_state : None, int >= 0 or numpy Generator
+        Seed; the same seed gives the same data.
+    dtype : float32 or float64, default float64
+        dtype of ``X`` and ``y``.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples, n_labels)
+        Labels 0.0 and 1.0.
+    """
+    n_samples = _check_int("n_samples", n_samples, 1)
+    n_features = _check_int("n_features", n_features, 1)
+    n_labels = _check_int("n_labels", n_labels, 1)
+    positive_rate = _check_real(
+        "positive_rate", positive_rate, 0.0, 1.0, low_open=True, high_open=True
+    )
+    dtype = _check_dtype(dtype)
+    rng = _check_random_state(random_state)
+
+    W = rng.standard_normal((n_features, n_labels))
+    W /= np.linalg.norm(W, axis=0, keepdims=True)
+    X = _standard_normal_features(rng, n_samples, n_features, dtype)
+    intercept = _intercept_for_rate(positive_rate, _LOGIT_SCALE)
+    y = np.empty((n_samples, n_labels), dtype=dtype)
+    for start in range(0, n_samples, _CHUNK_ROWS):
+        stop = min(start + _CHUNK_ROWS, n_samples)
+        prob = _sigmoid(_LOGIT_SCALE * (X[start:stop] @ W) + intercept)
+        y[start:stop] = rng.random(prob.shape) < prob
+    return X, y
+
+
+# ---------------------------------------------------------------------------
+# Registry. Shapes are those of the CSV files; tests check them against the files.
+# ---------------------------------------------------------------------------
+
+_SKLEARN = "scikit-learn (BSD-3-Clause)"
+_UCI = "UCI Machine Learning Repository (which lists it under CC BY 4.0)"
+
+DATASETS: dict[str, DatasetInfo] = {
+    info.name: info
+    for info in [
+        DatasetInfo(
+            name="engel",
+            file_name="engel.csv",
+            target="food_expenditure",
+            task="regression",
+            description="Food expenditure vs income of 235 Belgian households (1857); "
+            "heavy-tailed, heteroscedastic residuals.",
+            source="statsmodels.datasets.engel; Koenker & Bassett (1982), Econometrica 50.",
+            license="Public domain (statsmodels: 'This is public domain.').",
+            n_rows=235,
+            n_columns=2,
+        ),
+        DatasetInfo(
+            name="diabetes",
+            file_name="diabetes.csv",
+            target="disease_progression",
+            task="regression",
+            description="Disease progression one year after baseline for 442 diabetes "
+            "patients, from 10 unscaled baseline variables.",
+            source="sklearn.datasets.load_diabetes(scaled=False); Efron et al. (2004), "
+            "Annals of Statistics 32.",
+            license=f"Distributed with {_SKLEARN}.",
+            n_rows=442,
+            n_columns=11,
+        ),
+        DatasetInfo(
+            name="fair",
+            file_name="fair.csv",
+            target="had_affair",
+            task="binary",
+            description="Whether a surveyed married woman reported any extramarital "
+            "affair (positive rate 0.322), from marriage and social variables.",
+            source="statsmodels.datasets.fair; Fair (1978), Journal of Political Economy 86.",
+            license="statsmodels: 'Included with permission of the author.'",
+            n_rows=6366,
+            n_columns=9,
+        ),
+        DatasetInfo(
+            name="breast_cancer",
+            file_name="breast_cancer.csv",
+            target="malignant",
+            task="binary",
+            description="Whether a breast mass is malignant (positive rate 0.373), from 30 "
+            "cell-nucleus measurements of a fine needle aspirate image.",
+            source="sklearn.datasets.load_breast_cancer; Street, Wolberg & Mangasarian (1993).",
+            license=f"Distributed with {_SKLEARN}; original from the {_UCI}.",
+            n_rows=569,
+            n_columns=31,
+        ),
+        DatasetInfo(
+            name="rand_hie_poor_health",
+            file_name="rand_hie.csv",
+            target="health_poor",
+            task="binary",
+            description="Whether a RAND HIE participant rates their health as poor (rare: "
+            "positive rate 0.015), from insurance plan, visits, limitation, diseases.",
+            source="statsmodels.datasets.randhie; RAND Health Insurance Experiment via "
+            "Cameron & Trivedi (2005).",
+            license="Public domain (statsmodels: 'This is in the public domain.').",
+            n_rows=20190,
+            n_columns=10,
+            # The other self-rated health dummies are mutually exclusive with the target.
+            exclude=("health_good", "health_fair"),
+        ),
+        DatasetInfo(
+            name="wine",
+            file_name="wine.csv",
+            target="cultivar",
+            task="multiclass",
+            description="Cultivar (3 classes) of 178 Italian wines from 13 chemical "
+            "measurements.",
+            source="sklearn.datasets.load_wine; Forina et al., PARVUS; Aeberhard et al. (1992).",
+            license=f"Distributed with {_SKLEARN}; original from the {_UCI}.",
+            n_rows=178,
+            n_columns=14,
+        ),
+        DatasetInfo(
+            name="digits",
+            file_name="digits.csv",
+            target="digit",
+            task="multiclass",
+            description="Handwritten digit (10 classes) from an 8x8 image of pixel "
+            "counts 0-16.",
+            source="sklearn.datasets.load_digits; UCI optical recognition of handwritten "
+            "digits, test part (Alpaydin & Kaynak 1998, Kybernetika).",
+            license=f"Distributed with {_SKLEARN}; original from the {_UCI}.",
+            n_rows=1797,
+            n_columns=65,
+        ),
+        DatasetInfo(
+            name="rand_hie",
+            file_name="rand_hie.csv",
+            target="md_visits",
+            task="count",
+            description="Number of outpatient doctor visits per person-year in the RAND "
+            "Health Insurance Experiment (31% zeros, over-dispersed).",
+            source="statsmodels.datasets.randhie; RAND Health Insurance Experiment via "
+            "Cameron & Trivedi (2005).",
+            license="Public domain (statsmodels: 'This is in the public domain.').",
+            n_rows=20190,
+            n_columns=10,
+        ),
+        DatasetInfo(
+            name="sunspots",
+            file_name="sunspots.csv",
+            target="sunspot_activity",
+            task="time_series",
+            description="Yearly sunspot number, 1700-2008 (about 11-year cycle).",
+            source="statsmodels.datasets.sunspots; NOAA National Geophysical Data Center.",
+            license="Public domain (statsmodels: 'This data is public domain.').",
+            n_rows=309,
+            n_columns=2,
+            time_column="year",
+        ),
+        DatasetInfo(
+            name="co2",
+            file_name="co2.csv",
+            target="co2_ppm",
+            task="time_series",
+            description="Weekly atmospheric CO2 (ppmv) at Mauna Loa, 1958-03-29 to "
+            "2001-12-29; 59 missing weeks linearly interpolated.",
+            source="statsmodels.datasets.co2; Keeling & Whorf (2004), CDIAC, "
+            "Oak Ridge National Laboratory.",
+            license="Public domain (statsmodels: 'This is public domain.').",
+            n_rows=2284,
+            n_columns=2,
+            time_column="date",
+        ),
+        DatasetInfo(
+            name="elnino",
+            file_name="elnino.csv",
+            target="sea_surface_temp",
+            task="time_series",
+            description="Monthly mean sea surface temperature (deg C) in the Nino 1+2 "
+            "region of the Pacific, 1950-2010.",
+            source="statsmodels.datasets.elnino; NOAA National Weather Service, ERSST.V3B.",
+            license="Public domain (statsmodels: 'This data is in the public domain.').",
+            n_rows=732,
+            n_columns=2,
+            time_column="date",
+        ),
+        DatasetInfo(
+            name="nile",
+            file_name="nile.csv",
+            target="volume",
+            task="time_series",
+            description="Annual flow of the Nile at Aswan (10^8 m^3), 1871-1970; change "
+            "point near 1898.",
+            source="statsmodels.datasets.nile; Cobb (1978), Biometrika 65.",
+            license="Public domain (statsmodels: 'This is public domain.').",
+            n_rows=100,
+            n_columns=2,
+            time_column="year",
+        ),
+    ]
+}

@@ -1,0 +1,50 @@
+"""The math core: every loss as pure numpy (no engine imports).
+
+One module per family: ``regression`` (identity link), ``loglink`` (counts and positive
+amounts), ``binary`` (logits and margins), ``multiclass`` (softmax), ``multilabel`` and
+``overlap`` (Dice/Tversky batch losses). ``base.Loss`` fixes the contract they share.
+"""
+
+from .base import MIN_HESSIAN, Loss
+from .binary import Focal, Logistic, SmoothHinge, SquaredHinge
+from .loglink import Gamma, Poisson, Tweedie
+from .multiclass import SoftmaxCrossEntropy, SoftmaxFocal
+from .multilabel import MultilabelLogistic
+from .overlap import Dice, Tversky
+from .regression import (
+    AbsoluteError,
+    Expectile,
+    Fair,
+    Huber,
+    LogCosh,
+    PseudoHuber,
+    Quantile,
+    SmoothL1,
+    SquaredError,
+)
+
+__all__ = [
+    "MIN_HESSIAN",
+    "Loss",
+    "SquaredError",
+    "AbsoluteError",
+    "Huber",
+    "SmoothL1",
+    "PseudoHuber",
+    "LogCosh",
+    "Fair",
+    "Expectile",
+    "Quantile",
+    "Poisson",
+    "Gamma",
+    "Tweedie",
+    "Logistic",
+    "Focal",
+    "SquaredHinge",
+    "SmoothHinge",
+    "SoftmaxCrossEntropy",
+    "SoftmaxFocal",
+    "MultilabelLogistic",
+    "Dice",
+    "Tversky",
+]

@@ -1,0 +1,221 @@
+"""The loss contract every registered loss follows, and the checks that guard it.
+
+Layering (as in scikit-learn's ``sklearn._loss``): public methods validate and convert the
+inputs once, then call private methods that only compute on clean float64 arrays:
+
+=================================  ==========================================================
+public (validates)                 private (computes; subclasses implement these)
+=================================  ==========================================================
+``loss(y, raw, w)``                ``_loss(y, raw) -> (n,)``
+``loss.grad_hess(y, raw, w)``      ``_grad_hess(y, raw) -> (grad, hess)`` shaped like raw
+``loss.metric(y, raw, w)``         ``_loss`` (weighted mean of it)
+``loss.init_score(y, w)``          ``_init_score(y, w)``
+``loss.transform(raw)``            ``link.inverse(raw)``
+``loss.validate_labels(y)``        ``_check_labels(y) -> internal labels``
+=================================  ==========================================================
+
+The adapters validate labels and weights once per dataset (``validate_labels``,
+``check_sample_weight``) and then call ``_weighted_grad_hess`` every boosting round.
+
+Conventions (see DESIGN.md): ``grad`` is d loss / d raw (not the negative gradient); sample
+weights multiply loss, grad and hess; ``hess`` is finite and strictly positive for every
+finite input, where a loss's true second derivative is zero, negative or underflows the
+loss returns a documented positive surrogate. As a last guard every Hessian is bounded below
+by ``MIN_HESSIAN`` (the smallest positive normal float64), which only ever replaces values
+that underflowed to 0.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .._validation import as_float_array, check_sample_weight
+from ..links import IdentityLink, Link
+
+__all__ = ["Loss", "MIN_HESSIAN"]
+
+MIN_HESSIAN = float(np.finfo(np.float64).tiny)
+
+
+class Loss:
+    """Base class of all losses.
+
+    Class-level facts (read by the tests, the adapters and the estimators):
+
+    - ``name``: canonical registry name.
+    - ``task``: "regression", "binary", "multiclass" or "multilabel".
+    - ``output_kind``: "single" (raw is (n,)), "multiclass" (y (n,), raw (n, k)),
+      "multi_quantile" (y (n,), raw (n, q)) or "multilabel" (y and raw (n, k)).
+    - ``separable``: False for batch losses (dice, tversky) whose value depends on all rows.
+    - ``hessian_type``: "exact", "surrogate" (a documented replacement in some region) or
+      "constant".
+    - ``has_probabilities``: ``transform`` returns probabilities.
+    - ``label_domain``: human-readable description of valid labels.
+    """
+
+    name: ClassVar[str] = "loss"
+    task: ClassVar[str] = "regression"
+    output_kind: ClassVar[str] = "single"
+    separable: ClassVar[bool] = True
+    hessian_type: ClassVar[str] = "exact"
+    has_probabilities: ClassVar[bool] = False
+    label_domain: ClassVar[str] = "finite real numbers"
+
+    link: Link = IdentityLink()
+
+    # ------------------------------------------------------------------ parameters
+    @classmethod
+    def param_names(cls) -> list[str]:
+        """Names of the keyword-only hyper-parameters of this loss."""
+        signature = inspect.signature(cls.__init__)
+        return [p.name for p in signature.parameters.values() if p.kind is p.KEYWORD_ONLY]
+
+    @classmethod
+    def param_defaults(cls) -> dict[str, Any]:
+        signature = inspect.signature(cls.__init__)
+        return {
+            p.name: p.default for p in signature.parameters.values() if p.kind is p.KEYWORD_ONLY
+        }
+
+    def get_params(self) -> dict[str, Any]:
+        """The hyper-parameters as given to the constructor (after validation)."""
+        return {name: getattr(self, name) for name in self.param_names()}
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({params})"
+
+    def __eq__(self, other) -> bool:
+        if type(self) is not type(other):
+            return NotImplemented
+        mine, theirs = self.get_params(), other.get_params()
+        return all(np.array_equal(np.asarray(mine[k]), np.asarray(theirs[k])) for k in mine)
+
+    def __hash__(self) -> int:
+        return hash((type(self), repr(self)))
+
+    # ------------------------------------------------------------------ shapes
+    @property
+    def n_outputs(self) -> int | None:
+        """Number of raw columns if fixed by the parameters, else None (single output,
+        or multiclass with the class count taken from the data)."""
+        return None
+
+    @property
+    def is_multi_output(self) -> bool:
+        return self.output_kind != "single"
+
+    def n_outputs_for(self, y_true) -> int:
+        """Number of raw columns needed for these labels (1 for single-output losses)."""
+        return 1
+
+    # ------------------------------------------------------------------ validation
+    def validate_labels(self, y_true) -> np.ndarray:
+        """Check labels against the loss's domain and return them in internal form.
+
+        Raises ValueError for NaN/inf, out-of-domain values and wrong dimensionality.
+        """
+        y = as_float_array("y_true", y_true)
+        expected_ndim = 2 if self.output_kind == "multilabel" else 1
+        if y.ndim != expected_ndim:
+            shape = "(n_samples, n_labels)" if expected_ndim == 2 else "(n_samples,)"
+            raise ValueError(
+                f"{self.name}: y_true must have shape {shape}, got shape {y.shape}."
+                + (" Use y.ravel() for a column vector." if y.ndim == 2 and y.shape[1] == 1 else "")
+            )
+        return self._check_labels(y)
+
+    def _check_labels(self, y: np.ndarray) -> np.ndarray:
+        return y
+
+    def _check_raw_shape(self, y: np.ndarray, raw: np.ndarray) -> None:
+        n = y.shape[0]
+        if self.output_kind == "single":
+            if not (raw.shape == (n,) or raw.shape == (n, 1)):
+                raise ValueError(
+                    f"{self.name}: raw must have shape ({n},) to match y_true, got {raw.shape}."
+                )
+            return
+        if raw.ndim != 2 or raw.shape[0] != n:
+            raise ValueError(
+                f"{self.name}: raw must have shape ({n}, n_outputs) to match y_true, "
+                f"got {raw.shape}."
+            )
+        expected = self.n_outputs
+        if expected is not None and raw.shape[1] != expected:
+            raise ValueError(
+                f"{self.name}: raw must have {expected} columns for these parameters, "
+                f"got {raw.shape[1]}."
+            )
+
+    def _validate(self, y_true, raw, sample_weight):
+        y = self.validate_labels(y_true)
+        raw = as_float_array("raw", raw)
+        self._check_raw_shape(y, raw)
+        weight = check_sample_weight(sample_weight, y.shape[0])
+        return y, raw, weight
+
+    # ------------------------------------------------------------------ public API
+    def __call__(self, y_true, raw, sample_weight=None) -> np.ndarray:
+        """Per-sample loss, float64 of shape (n,), multiplied by the sample weights."""
+        y, raw, weight = self._validate(y_true, raw, sample_weight)
+        return self._weighted_loss(y, raw, weight)
+
+    def grad_hess(self, y_true, raw, sample_weight=None) -> tuple[np.ndarray, np.ndarray]:
+        """(grad, hess) of the per-sample loss w.r.t. raw, each shaped like raw, weights in."""
+        y, raw, weight = self._validate(y_true, raw, sample_weight)
+        return self._weighted_grad_hess(y, raw, weight)
+
+    def metric(self, y_true, raw, sample_weight=None) -> float:
+        """Sample-weighted mean of ``loss(...)``."""
+        y, raw, weight = self._validate(y_true, raw, sample_weight)
+        return self._metric(y, raw, weight)
+
+    def init_score(self, y_true, sample_weight=None):
+        """The constant raw score minimising ``metric`` (float, or (k,) for multi-output)."""
+        y = self.validate_labels(y_true)
+        if y.shape[0] == 0:
+            raise ValueError(f"{self.name}: init_score needs at least one sample, got none.")
+        weight = check_sample_weight(sample_weight, y.shape[0])
+        return self._init_score(y, weight)
+
+    def transform(self, raw) -> np.ndarray:
+        """raw -> prediction on the response scale (``link.inverse``)."""
+        return self.link.inverse(as_float_array("raw", raw))
+
+    # ------------------------------------------------------------------ weighted cores
+    def _weighted_loss(self, y, raw, weight) -> np.ndarray:
+        values = self._loss(y, raw if raw.ndim == 1 or self.is_multi_output else raw[:, 0])
+        return values if weight is None else values * weight
+
+    def _weighted_grad_hess(self, y, raw, weight):
+        if raw.ndim == 2 and not self.is_multi_output:  # (n, 1) single output
+            grad, hess = self._grad_hess(y, raw[:, 0])
+            grad, hess = grad[:, None], hess[:, None]
+        else:
+            grad, hess = self._grad_hess(y, raw)
+        np.maximum(hess, MIN_HESSIAN, out=hess)
+        if weight is not None:
+            column = weight if grad.ndim == 1 else weight[:, None]
+            grad *= column
+            hess *= column
+        return grad, hess
+
+    def _metric(self, y, raw, weight) -> float:
+        values = self._weighted_loss(y, raw, None)
+        if weight is None:
+            return float(np.mean(values))
+        return float(np.dot(weight, values) / weight.sum())
+
+    # ------------------------------------------------------------------ to implement
+    def _loss(self, y: np.ndarray, raw: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _grad_hess(self, y: np.ndarray, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def _init_score(self, y: np.ndarray, weight: np.ndarray | None):
+        raise NotImplementedError
