@@ -297,16 +297,14 @@ def load_series(name: str, *, as_frame: bool = True) -> Any:
     pd = _import_pandas()
     frame = _read_frame(info)
     if info.time_column == "date":
-        index = pd.DatetimeIndex(frame["date"], name="date")
-        index = pd.DatetimeIndex(index, freq=pd.infer_freq(index))
+        # freq="infer" records the regular step (weekly, month start) for forecasters.
+        index = pd.DatetimeIndex(frame["date"], freq="infer", name="date")
     else:
         index = pd.Index(frame[info.time_column].to_numpy(), name=info.time_column)
     return pd.Series(frame[info.target].to_numpy(dtype=np.float64), index=index, name=info.target)
 
 
-def make_lag_features(
-    series: Any, lags: Any = (1, 2, 3), horizon: int = 1
-) -> tuple[Any, Any]:
+def make_lag_features(series: Any, lags: Any = (1, 2, 3), horizon: int = 1) -> tuple[Any, Any]:
     """Lag features and target for direct ``horizon``-step-ahead forecasting.
 
     The forecast for time ``t`` is made at the origin ``t - horizon``, so it may only use
@@ -431,8 +429,7 @@ def _check_random_state(random_state: Any) -> np.random.Generator:
         if random_state >= 0:
             return np.random.default_rng(int(random_state))
     raise ValueError(
-        "random_state must be None, an integer >= 0 or a numpy Generator, "
-        f"got {random_state!r}."
+        f"random_state must be None, an integer >= 0 or a numpy Generator, got {random_state!r}."
     )
 
 
@@ -925,8 +922,7 @@ DATASETS: dict[str, DatasetInfo] = {
             file_name="wine.csv",
             target="cultivar",
             task="multiclass",
-            description="Cultivar (3 classes) of 178 Italian wines from 13 chemical "
-            "measurements.",
+            description="Cultivar (3 classes) of 178 Italian wines from 13 chemical measurements.",
             source="sklearn.datasets.load_wine; Forina et al., PARVUS; Aeberhard et al. (1992).",
             license=f"Distributed with {_SKLEARN}; original from the {_UCI}.",
             n_rows=178,
@@ -937,8 +933,7 @@ DATASETS: dict[str, DatasetInfo] = {
             file_name="digits.csv",
             target="digit",
             task="multiclass",
-            description="Handwritten digit (10 classes) from an 8x8 image of pixel "
-            "counts 0-16.",
+            description="Handwritten digit (10 classes) from an 8x8 image of pixel counts 0-16.",
             source="sklearn.datasets.load_digits; UCI optical recognition of handwritten "
             "digits, test part (Alpaydin & Kaynak 1998, Kybernetika).",
             license=f"Distributed with {_SKLEARN}; original from the {_UCI}.",

@@ -167,9 +167,7 @@ def co2() -> pd.DataFrame:
     if len(steps) != 1 or steps[0] != pd.Timedelta(days=7):
         raise RuntimeError("co2: expected a regular weekly index")
     filled = series.interpolate(method="time")
-    return pd.DataFrame(
-        {"date": series.index.strftime("%Y-%m-%d"), "co2_ppm": filled.to_numpy()}
-    )
+    return pd.DataFrame({"date": series.index.strftime("%Y-%m-%d"), "co2_ppm": filled.to_numpy()})
 
 
 def elnino() -> pd.DataFrame:
@@ -220,10 +218,14 @@ def main(argv: list[str] | None = None) -> None:
         path = args.out / f"{stem}.csv"
         # pandas writes the shortest repr that round-trips each float64 exactly.
         df.to_csv(path, index=False, lineterminator="\n")
-        print(f"{path.name:20s} {df.shape[0]:6d} rows {df.shape[1]:3d} cols "
-              f"{path.stat().st_size / 1e3:8.1f} kB")
-    print(f"scikit-learn {sklearn.__version__}, statsmodels {statsmodels.__version__}, "
-          f"pandas {pd.__version__}")
+        print(
+            f"{path.name:20s} {df.shape[0]:6d} rows {df.shape[1]:3d} cols "
+            f"{path.stat().st_size / 1e3:8.1f} kB"
+        )
+    print(
+        f"scikit-learn {sklearn.__version__}, statsmodels {statsmodels.__version__}, "
+        f"pandas {pd.__version__}"
+    )
 
 
 if __name__ == "__main__":

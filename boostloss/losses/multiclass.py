@@ -24,6 +24,17 @@ __all__ = ["SoftmaxCrossEntropy", "SoftmaxFocal"]
 HESSIAN_CONVENTIONS = ("exact", "xgboost", "lightgbm")
 
 
+def _other_classes_mass(p: np.ndarray, rows: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """1 - p[i, y_i] as the sum of the other classes' probabilities.
+
+    Subtracting from 1 would lose all relative precision once p_y is within 1e-16 of 1;
+    summing the small probabilities keeps it.
+    """
+    others = p.copy()
+    others[rows, y] = 0.0
+    return others.sum(axis=1)
+
+
 class _SoftmaxLoss(Loss):
     task = "multiclass"
     output_kind = "multiclass"
@@ -153,16 +164,20 @@ class SoftmaxCrossEntropy(_SoftmaxLoss):
 
     def _grad_hess(self, y, raw):
         n, k = raw.shape
+        rows = np.arange(n)
         p = np.exp(log_softmax(raw, axis=1))
+        one_minus_p_true = _other_classes_mass(p, rows, y)
         eps = self.label_smoothing
         c = self._class_weight_for(k)
         true_weight = (1.0 - eps) * c[y]
         scale = true_weight + (eps / k) * c.sum()
         grad = p * scale[:, None]
-        grad[np.arange(n), y] -= true_weight
         if eps:
             grad -= (eps / k) * c
+        # True class: scale * p_y - true_weight - eps c_y / k, written without p_y - 1.
+        grad[rows, y] = -scale * one_minus_p_true + (eps / k) * (c.sum() - c[y])
         hess = p * (1.0 - p)
+        hess[rows, y] = p[rows, y] * one_minus_p_true
         hess *= (self._hessian_factor(k) * scale)[:, None]
         return grad, hess
 
@@ -216,8 +231,7 @@ class SoftmaxFocal(_SoftmaxLoss):
         p = np.exp(log_p)
         log_t = log_p[rows, y]
         t = p[rows, y]
-        others = p.sum(axis=1) - t  # 1 - t, accurate when t is close to 1
-        one_minus_t = np.clip(others, 0.0, 1.0)
+        one_minus_t = _other_classes_mass(p, rows, y)
         safe = np.where(one_minus_t > 0, one_minus_t, 1.0)
         ratio = np.where(one_minus_t > 0, t * log_t / safe, -1.0)
         c = self._class_weight_for(k)[y]

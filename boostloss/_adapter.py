@@ -1,0 +1,86 @@
+"""Engine-independent plumbing shared by the XGBoost and LightGBM adapters.
+
+The adapters call a loss once per boosting round on every row, so they validate labels
+and weights once per dataset (``PreparedTarget``, cached per dataset object) and then call
+the loss's private ``_weighted_grad_hess`` on the engine's raw scores. Engines exchange
+float32; a gradient or Hessian that does not fit float32 is an error, never a silent inf.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validation import check_sample_weight
+from .losses.base import Loss
+
+__all__ = ["PreparedTarget", "prepare_target", "check_float32_range", "TargetCache"]
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+@dataclass(frozen=True)
+class PreparedTarget:
+    """Validated labels (internal form) and weights (None if all ones) for one dataset."""
+
+    labels: np.ndarray
+    weight: np.ndarray | None
+    n_outputs: int
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.labels.shape[0])
+
+
+def prepare_target(loss: Loss, labels, weight=None) -> PreparedTarget:
+    """Validate labels and weights for ``loss`` once; raise ValueError on bad data."""
+    if labels is None or np.size(labels) == 0:
+        raise ValueError(
+            f"{loss.name}: the training data has no labels. Pass label=... when building "
+            "the DMatrix / Dataset."
+        )
+    y = loss.validate_labels(labels)
+    w = check_sample_weight(weight, y.shape[0]) if weight is not None and np.size(weight) else None
+    if w is not None and np.all(w == 1.0):
+        w = None
+    return PreparedTarget(labels=y, weight=w, n_outputs=loss.n_outputs_for(y))
+
+
+class TargetCache:
+    """Per-dataset cache of ``PreparedTarget`` keyed by the dataset object (weakly held)."""
+
+    def __init__(self) -> None:
+        self._entries: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._fallback: dict[int, tuple[object, PreparedTarget]] = {}
+
+    def get(self, dataset, build) -> PreparedTarget:
+        try:
+            entry = self._entries.get(dataset)
+        except TypeError:  # not weak-referenceable: keep a strong reference instead
+            held = self._fallback.get(id(dataset))
+            if held is None or held[0] is not dataset:
+                held = (dataset, build())
+                self._fallback[id(dataset)] = held
+            return held[1]
+        if entry is None:
+            entry = build()
+            self._entries[dataset] = entry
+        return entry
+
+    def clear(self) -> None:
+        self._entries = weakref.WeakKeyDictionary()
+        self._fallback.clear()
+
+
+def check_float32_range(loss: Loss, grad: np.ndarray, hess: np.ndarray) -> None:
+    """Raise if grad/hess overflow float32, the precision the engines store them in."""
+    largest = max(float(np.max(np.abs(grad), initial=0.0)), float(np.max(hess, initial=0.0)))
+    if not largest <= FLOAT32_MAX:
+        raise ValueError(
+            f"{loss.name}: gradient or Hessian of size {largest:.3g} overflows float32 (max "
+            f"{FLOAT32_MAX:.3g}), which the engine stores them in. For log-link losses this "
+            "means raw scores above ~88: lower the learning rate, set max_delta_step, or check "
+            "the labels' scale."
+        )

@@ -1,0 +1,246 @@
+"""Generic contract tests for every loss and parameter setting in ``loss_cases.SETTINGS``.
+
+Derivatives are checked against 4-point finite differences of the loss itself (gradient)
+and of the gradient (Hessian), in float64, away from kinks. Surrogate Hessians are checked
+against their documented formula.
+"""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from scipy.optimize import minimize, minimize_scalar
+
+import boostloss as bl
+from boostloss.losses.base import MIN_HESSIAN
+
+from .loss_cases import SETTINGS, build, hessian_floor_of, make_data, setting_id
+
+CASES = pytest.mark.parametrize("setting", SETTINGS, ids=[setting_id(s) for s in SETTINGS])
+STEP = 1e-4
+
+
+def four_point(function, x: np.ndarray, step: float) -> np.ndarray:
+    """(-f(x+2h) + 8 f(x+h) - 8 f(x-h) + f(x-2h)) / 12h, elementwise in x's perturbation."""
+    return (-function(x + 2 * step) + 8 * function(x + step) - 8 * function(x - step) + function(x - 2 * step)) / (
+        12 * step
+    )
+
+
+def numerical_grad(loss, y, raw) -> np.ndarray:
+    """d loss_i / d raw_i (or raw_ij), from differences of the per-sample loss values."""
+    if not loss.separable:
+        total = lambda r: loss(y, r).sum()  # noqa: E731
+        grad = np.empty_like(raw)
+        for i in range(raw.shape[0]):
+            basis = np.zeros_like(raw)
+            basis[i] = 1.0
+            grad[i] = four_point(lambda t, b=basis: np.array(total(raw + t * b)), np.array(0.0), STEP)
+        return grad
+    if raw.ndim == 1:
+        return four_point(lambda r: loss(y, r), raw, STEP)
+    grad = np.empty_like(raw)
+    for j in range(raw.shape[1]):
+        basis = np.zeros_like(raw)
+        basis[:, j] = 1.0
+        grad[:, j] = four_point(lambda t, b=basis: loss(y, raw + t * b), 0.0, STEP)
+    return grad
+
+
+def numerical_hess(loss, y, raw) -> np.ndarray:
+    """Diagonal second derivative from 4-point differences of the analytic gradient."""
+    gradient = lambda r: loss.grad_hess(y, r)[0]  # noqa: E731
+    if raw.ndim == 1:
+        return four_point(gradient, raw, STEP)
+    hess = np.empty_like(raw)
+    for j in range(raw.shape[1]):
+        basis = np.zeros_like(raw)
+        basis[:, j] = 1.0
+        hess[:, j] = four_point(lambda t, b=basis, j=j: gradient(raw + t * b)[:, j], 0.0, STEP)
+    return hess
+
+
+def expected_hessian(loss, y, raw, exact: np.ndarray) -> np.ndarray:
+    """The Hessian each loss documents, given the exact (finite-difference) one."""
+    if loss.hessian_type == "constant":
+        return np.ones_like(raw)
+    if loss.name == "focal":
+        return loss.grad_hess(y, raw)[1]  # checked against its own formula in test_focal_*
+    if loss.name == "softmax_focal":
+        return loss.grad_hess(y, raw)[1]
+    if loss.name in ("dice", "tversky"):
+        return np.abs(loss.grad_hess(y, raw)[0])
+    if loss.name == "poisson":
+        return np.exp(loss.max_delta_step) * exact
+    if loss.name == "softmax_cross_entropy":
+        factor = {"exact": 1.0, "xgboost": 2.0}[loss.hessian]
+        return factor * exact
+    return np.maximum(exact, max(hessian_floor_of(loss), MIN_HESSIAN))
+
+
+@CASES
+def test_grad_matches_finite_differences(setting):
+    loss = build(setting)
+    rng = np.random.default_rng(0)
+    y, raw = make_data(loss, 40, rng)
+    grad, hess = loss.grad_hess(y, raw)
+    assert grad.shape == raw.shape and hess.shape == raw.shape
+    assert grad.dtype == np.float64 and hess.dtype == np.float64
+    numeric = numerical_grad(loss, y, raw)
+    assert_allclose(grad, numeric, rtol=1e-5, atol=1e-9 * max(1.0, np.abs(numeric).max()))
+
+
+@CASES
+def test_hess_matches_finite_differences_or_documented_surrogate(setting):
+    loss = build(setting)
+    rng = np.random.default_rng(1)
+    y, raw = make_data(loss, 40, rng)
+    _, hess = loss.grad_hess(y, raw)
+    exact = numerical_hess(loss, y, raw)
+    expected = expected_hessian(loss, y, raw, exact)
+    assert_allclose(hess, expected, rtol=1e-5, atol=1e-9 * max(1.0, np.abs(expected).max()))
+    assert np.all(hess > 0)
+
+
+@CASES
+def test_weights_multiply_loss_grad_hess_and_metric_is_weighted_mean(setting):
+    loss = build(setting)
+    rng = np.random.default_rng(2)
+    y, raw = make_data(loss, 30, rng)
+    w = rng.uniform(0.1, 3.0, y.shape[0])
+    if loss.separable:
+        assert_allclose(loss(y, raw, w), w * loss(y, raw), rtol=1e-12)
+        grad, hess = loss.grad_hess(y, raw)
+        grad_w, hess_w = loss.grad_hess(y, raw, w)
+        column = w if raw.ndim == 1 else w[:, None]
+        assert_allclose(grad_w, column * grad, rtol=1e-12)
+        assert_allclose(hess_w, column * hess, rtol=1e-12)
+        assert loss.metric(y, raw, w) == pytest.approx(np.sum(w * loss(y, raw)) / w.sum(), rel=1e-12)
+    else:
+        # Batch losses: weights enter the soft counts; metric is the (weighted) batch value.
+        values = loss(y, raw, w)
+        assert np.all(values == values[0])
+        assert loss.metric(y, raw, w) == pytest.approx(values[0])
+        assert loss.metric(y, raw, w) != pytest.approx(loss.metric(y, raw))
+        # Integer weights equal repeating rows: the batch value is the same.
+        counts = rng.integers(1, 4, y.shape[0])
+        repeated = np.repeat(np.arange(y.shape[0]), counts)
+        assert loss.metric(y, raw, counts) == pytest.approx(loss.metric(y[repeated], raw[repeated]))
+    # Zero weights equal dropping the rows, for the metric.
+    w0 = np.where(np.arange(y.shape[0]) % 3 == 0, 0.0, w)
+    keep = w0 > 0
+    assert loss.metric(y, raw, w0) == pytest.approx(loss.metric(y[keep], raw[keep], w0[keep]), rel=1e-12)
+
+
+@CASES
+def test_init_score_minimises_metric_over_constants(setting):
+    loss = build(setting)
+    rng = np.random.default_rng(3)
+    y, raw = make_data(loss, 200, rng)
+    w = rng.uniform(0.2, 2.0, y.shape[0])
+    for weight in (None, w):
+        init = loss.init_score(y, weight)
+        k = raw.shape[1] if raw.ndim == 2 else None
+        if k is None:
+            assert isinstance(init, float)
+
+            def objective(c, weight=weight):
+                return loss.metric(y, np.full(raw.shape, c), weight)
+
+            best = minimize_scalar(objective, bracket=(init - 1.0, init + 1.0)).x
+            ours, theirs = objective(init), objective(best)
+            scale = max(1.0, abs(theirs))
+            if loss.separable:
+                assert ours <= theirs + 1e-9 * scale
+            else:  # dice/tversky: documented as the logit of the prevalence
+                prevalence = np.average(y, weights=weight)
+                assert init == pytest.approx(np.log(prevalence / (1 - prevalence)))
+            continue
+        init = np.asarray(init)
+        assert init.shape == (k,)
+
+        def objective_k(c, weight=weight):
+            return loss.metric(y, np.broadcast_to(c, raw.shape).copy(), weight)
+
+        best = minimize(objective_k, init + 0.3, method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 20000}).x
+        assert objective_k(init) <= objective_k(best) + 1e-9 * max(1.0, abs(objective_k(best)))
+        for j in range(k):
+            for delta in (-1e-3, 1e-3):
+                moved = init.copy()
+                moved[j] += delta
+                assert objective_k(init) <= objective_k(moved) + 1e-12
+
+
+@CASES
+def test_float32_inputs_are_accepted_and_computed_in_float64(setting):
+    loss = build(setting)
+    rng = np.random.default_rng(4)
+    y, raw = make_data(loss, 25, rng)
+    y32, raw32 = y.astype(np.float32), raw.astype(np.float32)
+    grad, hess = loss.grad_hess(y32, raw32)
+    assert grad.dtype == np.float64 and hess.dtype == np.float64
+    reference = loss.grad_hess(y32.astype(np.float64), raw32.astype(np.float64))
+    assert_allclose(grad, reference[0], rtol=1e-12)
+    assert_allclose(hess, reference[1], rtol=1e-12)
+    assert loss(y32, raw32).dtype == np.float64
+
+
+@CASES
+def test_pickle_round_trip_and_repr(setting):
+    loss = build(setting)
+    clone = pickle.loads(pickle.dumps(loss))
+    assert clone == loss
+    rng = np.random.default_rng(5)
+    y, raw = make_data(loss, 10, rng)
+    assert_allclose(clone(y, raw), loss(y, raw))
+    assert loss.name in bl.available_losses()
+    assert type(loss).__name__ in repr(loss)
+    assert bl.get_loss(loss.name, **loss.get_params()) == loss
+
+
+@CASES
+def test_loss_shape_and_transform(setting):
+    loss = build(setting)
+    rng = np.random.default_rng(6)
+    y, raw = make_data(loss, 12, rng)
+    values = loss(y, raw)
+    assert values.shape == (12,) and np.all(np.isfinite(values))
+    response = loss.transform(raw)
+    assert response.shape == raw.shape
+    if loss.has_probabilities:
+        assert np.all((response >= 0) & (response <= 1))
+        if loss.task == "multiclass":
+            assert_allclose(response.sum(axis=1), 1.0)
+
+
+@CASES
+def test_wrong_shapes_and_bad_labels_raise(setting):
+    loss = build(setting)
+    rng = np.random.default_rng(7)
+    y, raw = make_data(loss, 10, rng)
+    with pytest.raises(ValueError, match="raw|shape"):
+        loss.grad_hess(y, raw[:-1])
+    with pytest.raises(ValueError, match="sample_weight"):
+        loss.grad_hess(y, raw, np.ones(9))
+    with pytest.raises(ValueError, match="non-negative"):
+        loss.grad_hess(y, raw, -np.ones(10))
+    bad = y.copy()
+    bad.flat[0] = np.nan
+    with pytest.raises(ValueError, match="finite"):
+        loss.grad_hess(bad, raw)
+    bad.flat[0] = np.inf
+    with pytest.raises(ValueError, match="finite"):
+        loss(bad, raw)
+    bad_raw = raw.copy()
+    bad_raw.flat[0] = np.nan
+    with pytest.raises(ValueError, match="raw must be finite"):
+        loss.grad_hess(y, bad_raw)
+    with pytest.raises(ValueError):
+        loss.init_score(y[:0])
+
+
+def test_every_registered_loss_is_covered_by_the_settings():
+    assert {name for name, _ in SETTINGS} == set(bl.available_losses())
