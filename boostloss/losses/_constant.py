@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 
 __all__ = ["weighted_mean", "weighted_quantile", "minimize_convex_scalar", "minimize_scalar_global"]
 
@@ -52,6 +51,8 @@ def minimize_convex_scalar(objective: Callable[[float], float], low: float, high
     Bounded Brent (scipy) with an absolute tolerance scaled to the bracket, which is tight
     enough that the result agrees with any other minimiser to ~1e-9 of the data range.
     """
+    from scipy.optimize import minimize_scalar  # imported here: it costs ~0.3 s at import
+
     if not high > low:
         return float(low)
     tolerance = 1e-12 * max(1.0, high - low, abs(low), abs(high))

@@ -1,0 +1,93 @@
+"""Time every loss's grad/hess kernel against the memory-bandwidth floor.
+
+For each loss (default parameters, or the ones in ``SETTINGS``) this prints the median time
+of ``grad_hess`` on ``--rows`` samples (multi-output losses: ``--rows`` x ``--outputs``),
+both through the validating public method and through ``_weighted_grad_hess`` (the path the
+engine adapters call every boosting round, labels already validated), for float64 and
+float32 raw scores, next to the time of copying the same number of float64 bytes.
+
+    python benchmarks/bench_kernels.py                 # 1M rows, 10 outputs, 7 repeats
+    python benchmarks/bench_kernels.py --rows 200000 --repeats 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+import boostloss as bl
+
+SETTINGS: dict[str, dict] = {
+    "quantile": {"alpha": [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]},
+}
+
+
+def median_time(function, repeats: int) -> float:
+    function()  # warm-up: page faults, caches
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def make_inputs(loss, n: int, k: int, rng: np.random.Generator):
+    if loss.task == "multiclass":
+        return rng.integers(0, k, n).astype(np.float64), rng.normal(0, 2, (n, k))
+    if loss.output_kind == "multilabel":
+        return rng.integers(0, 2, (n, k)).astype(np.float64), rng.normal(0, 2, (n, k))
+    if loss.task == "binary":
+        return rng.integers(0, 2, n).astype(np.float64), rng.normal(0, 2, n)
+    if loss.link.name == "log":
+        raw = rng.normal(0.5, 1, n)
+        y = rng.poisson(np.exp(raw)).astype(np.float64)
+        if loss.name == "gamma":
+            y += 0.5
+        return y, raw
+    y = rng.normal(0, 3, n)
+    if loss.output_kind == "multi_quantile":
+        return y, y[:, None] + rng.normal(0, 2, (n, loss.n_outputs))
+    return y, y + rng.normal(0, 2, n)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--outputs", type=int, default=10, help="columns for multi-output losses")
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--losses", nargs="*", default=None, help="subset of loss names")
+    args = parser.parse_args()
+
+    rng = np.random.default_rng(0)
+    names = args.losses or bl.available_losses()
+    header = (
+        f"{'loss':<24}{'shape':>14}{'copy ms':>9}{'public f64':>12}{'fast f64':>10}"
+        f"{'fast f32':>10}{'ms/1M el':>10}{'x copy':>8}"
+    )
+    print(f"grad_hess kernels: median of {args.repeats} runs, numpy {np.__version__}")
+    print(header)
+    print("-" * len(header))
+    for name in names:
+        loss = bl.get_loss(name, **SETTINGS.get(name, {}))
+        if loss.task == "multiclass":
+            loss = bl.get_loss(name, n_classes=args.outputs)
+        y, raw = make_inputs(loss, args.rows, args.outputs, rng)
+        raw32 = raw.astype(np.float32)
+        labels = loss.validate_labels(y)
+        destination = np.empty_like(raw)
+        copy = median_time(lambda: np.copyto(destination, raw), args.repeats)  # noqa: B023
+        public = median_time(lambda: loss.grad_hess(y, raw), args.repeats)  # noqa: B023
+        fast = median_time(lambda: loss._weighted_grad_hess(labels, raw, None), args.repeats)  # noqa: B023
+        fast32 = median_time(lambda: loss._weighted_grad_hess(labels, raw32, None), args.repeats)  # noqa: B023
+        per_million = 1e3 * fast * 1e6 / raw.size
+        print(
+            f"{name:<24}{str(raw.shape):>14}{1e3 * copy:>9.1f}{1e3 * public:>12.1f}{1e3 * fast:>10.1f}"
+            f"{1e3 * fast32:>10.1f}{per_million:>10.1f}{fast / copy:>8.1f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
