@@ -192,6 +192,7 @@ class Loss:
         return values if weight is None else values * weight
 
     def _weighted_grad_hess(self, y, raw, weight):
+        raw = np.asarray(raw, dtype=np.float64)  # engines hand float32; math is float64
         if raw.ndim == 2 and not self.is_multi_output:  # (n, 1) single output
             grad, hess = self._grad_hess(y, raw[:, 0])
             grad, hess = grad[:, None], hess[:, None]

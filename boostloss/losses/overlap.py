@@ -76,6 +76,7 @@ class _OverlapLoss(_BinaryLoss):
         return self.batch_value(y, expit(raw), weight)
 
     def _weighted_grad_hess(self, y, raw, weight):
+        raw = np.asarray(raw, dtype=np.float64)
         column = raw.ndim == 2
         flat_raw = raw[:, 0] if column else raw
         p = expit(flat_raw)
