@@ -32,6 +32,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .. import _compiled
 from .._validation import as_float_array, check_sample_weight
 from ..links import IdentityLink, Link
 
@@ -191,7 +192,22 @@ class Loss:
         values = self._loss(y, raw if raw.ndim == 1 or self.is_multi_output else raw[:, 0])
         return values if weight is None else values * weight
 
-    def _weighted_grad_hess(self, y, raw, weight):
+    def _weighted_grad_hess(self, y, raw, weight, dtype=np.float64):
+        """(grad, hess) on validated labels, weights multiplied in, as arrays of ``dtype``.
+
+        Runs the compiled kernel (``boostloss._compiled``, numba) when one is available
+        and the numpy reference below otherwise; both compute in float64.
+        """
+        compiled = _compiled.grad_hess(self, y, raw, weight, dtype)
+        if compiled is not None:
+            return compiled
+        grad, hess = self._reference_grad_hess(y, raw, weight)
+        if dtype != np.float64:
+            return grad.astype(dtype), hess.astype(dtype)
+        return grad, hess
+
+    def _reference_grad_hess(self, y, raw, weight):
+        """The numpy reference implementation of ``_weighted_grad_hess`` (float64)."""
         raw = np.asarray(raw, dtype=np.float64)  # engines hand float32; math is float64
         if raw.ndim == 2 and not self.is_multi_output:  # (n, 1) single output
             grad, hess = self._grad_hess(y, raw[:, 0])

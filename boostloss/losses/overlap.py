@@ -75,7 +75,7 @@ class _OverlapLoss(_BinaryLoss):
         raw = raw if raw.ndim == 1 else raw[:, 0]
         return self.batch_value(y, expit(raw), weight)
 
-    def _weighted_grad_hess(self, y, raw, weight):
+    def _reference_grad_hess(self, y, raw, weight):
         raw = np.asarray(raw, dtype=np.float64)
         column = raw.ndim == 2
         flat_raw = raw[:, 0] if column else raw

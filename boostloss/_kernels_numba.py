@@ -1,0 +1,396 @@
+"""numba kernels for ``boostloss._compiled`` (imported only when numba is installed).
+
+One ``prange`` loop per loss, computing in float64 whatever dtype comes in and writing into
+caller-provided output arrays. Each follows the formula and Hessian surrogate documented on
+its loss class in ``boostloss/losses``; ``tests/test_compiled.py`` holds them to that.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+__all__ = ["KERNELS"]
+
+MIN_HESSIAN = float(np.finfo(np.float64).tiny)
+
+
+jit = njit(parallel=True, cache=True, nogil=True)
+
+
+@njit(inline="always")
+def finish(i, g, h, w, grad, hess):
+    if h < MIN_HESSIAN:
+        h = MIN_HESSIAN
+    if w.shape[0]:
+        g *= w[i]
+        h *= w[i]
+    grad[i] = g
+    hess[i] = h
+
+
+@njit(inline="always")
+def finish2(i, j, g, h, w, grad, hess):
+    if h < MIN_HESSIAN:
+        h = MIN_HESSIAN
+    if w.shape[0]:
+        g *= w[i]
+        h *= w[i]
+    grad[i, j] = g
+    hess[i, j] = h
+
+
+@njit(inline="always")
+def log1pexp(x):  # softplus(x) = log(1 + exp(x)) without overflow
+    if x > 0:
+        return x + math.log1p(math.exp(-x))
+    return math.log1p(math.exp(x))
+
+
+@njit(inline="always")
+def sigmoid_pair(r):  # (sigmoid(r), sigmoid(-r)) from one exp, no cancellation
+    e = math.exp(-abs(r))
+    inv = 1.0 / (1.0 + e)
+    if r >= 0:
+        return inv, e * inv
+    return e * inv, inv
+
+
+# ------------------------------------------------------------- regression (identity)
+@jit
+def squared_error(y, raw, w, grad, hess):
+    for i in prange(raw.shape[0]):
+        finish(i, np.float64(raw[i]) - y[i], 1.0, w, grad, hess)
+
+
+@jit
+def absolute_error(y, raw, w, grad, hess):
+    for i in prange(raw.shape[0]):
+        d = np.float64(raw[i]) - y[i]
+        g = 1.0 if d > 0 else (-1.0 if d < 0 else 0.0)
+        finish(i, g, 1.0, w, grad, hess)
+
+
+@jit
+def huber(y, raw, w, grad, hess, delta, floor, scale, strict):
+    # scale = 1 (huber) or 1/beta (smooth_l1); strict: |e| < delta is the quadratic zone
+    for i in prange(raw.shape[0]):
+        e = y[i] - np.float64(raw[i])
+        a = abs(e)
+        inside = a < delta if strict else a <= delta
+        c = min(max(e, -delta), delta)
+        finish(i, -c * scale, scale if inside else floor, w, grad, hess)
+
+
+@jit
+def pseudo_huber(y, raw, w, grad, hess, delta, floor):
+    for i in prange(raw.shape[0]):
+        x = (y[i] - np.float64(raw[i])) / delta
+        h = math.hypot(1.0, x)
+        finish(i, -delta * x / h, max(1.0 / (h * h * h), floor), w, grad, hess)
+
+
+@jit
+def log_cosh(y, raw, w, grad, hess, floor):
+    for i in prange(raw.shape[0]):
+        e = y[i] - np.float64(raw[i])
+        t = math.exp(-2.0 * abs(e))
+        one_plus_t = 1.0 + t
+        s = 1.0 if e > 0 else (-1.0 if e < 0 else 0.0)
+        finish(
+            i,
+            -s * (1.0 - t) / one_plus_t,
+            max(4.0 * t / (one_plus_t * one_plus_t), floor),
+            w,
+            grad,
+            hess,
+        )
+
+
+@jit
+def fair(y, raw, w, grad, hess, c, floor):
+    for i in prange(raw.shape[0]):
+        e = y[i] - np.float64(raw[i])
+        d = abs(e) + c
+        finish(i, -c * e / d, max((c / d) ** 2, floor), w, grad, hess)
+
+
+@jit
+def expectile(y, raw, w, grad, hess, alpha):
+    for i in prange(raw.shape[0]):
+        e = y[i] - np.float64(raw[i])
+        k = 2.0 * ((1.0 - alpha) if e < 0 else alpha)
+        finish(i, -k * e, k, w, grad, hess)
+
+
+@jit
+def quantile(y, raw, w, grad, hess, alpha):
+    for i in prange(raw.shape[0]):
+        e = y[i] - np.float64(raw[i])
+        finish(i, (1.0 if e <= 0 else 0.0) - alpha, 1.0, w, grad, hess)
+
+
+@jit
+def quantile_multi(y, raw, w, grad, hess, levels):
+    for i in prange(raw.shape[0]):
+        for j in range(raw.shape[1]):
+            e = y[i] - np.float64(raw[i, j])
+            finish2(i, j, (1.0 if e <= 0 else 0.0) - levels[j], 1.0, w, grad, hess)
+
+
+# ------------------------------------------------------------- log link
+@jit
+def poisson(y, raw, w, grad, hess, max_delta_step):
+    for i in prange(raw.shape[0]):
+        r = np.float64(raw[i])
+        mean = math.exp(r)
+        h = math.exp(r + max_delta_step) if max_delta_step else mean
+        finish(i, mean - y[i], h, w, grad, hess)
+
+
+@jit
+def gamma(y, raw, w, grad, hess):
+    for i in prange(raw.shape[0]):
+        scaled = y[i] * math.exp(-np.float64(raw[i]))
+        finish(i, 1.0 - scaled, scaled, w, grad, hess)
+
+
+@jit
+def tweedie(y, raw, w, grad, hess, rho):
+    for i in prange(raw.shape[0]):
+        r = np.float64(raw[i])
+        first = y[i] * math.exp((1.0 - rho) * r)
+        second = math.exp((2.0 - rho) * r)
+        finish(i, second - first, (rho - 1.0) * first + (2.0 - rho) * second, w, grad, hess)
+
+
+# ------------------------------------------------------------- binary
+@jit
+def logistic(y, raw, w, grad, hess, pos_weight, eps):
+    for i in prange(raw.shape[0]):
+        target = y[i] * (1.0 - eps) + 0.5 * eps
+        p, q = sigmoid_pair(np.float64(raw[i]))
+        positive = pos_weight * target
+        finish(
+            i, (1.0 - target) * p - positive * q, p * q * (positive + 1.0 - target), w, grad, hess
+        )
+
+
+@jit
+def multilabel_logistic(y, raw, w, grad, hess):
+    for i in prange(raw.shape[0]):
+        for j in range(raw.shape[1]):
+            p, q = sigmoid_pair(np.float64(raw[i, j]))
+            finish2(i, j, (1.0 - y[i, j]) * p - y[i, j] * q, p * q, w, grad, hess)
+
+
+@jit
+def focal(y, raw, w, grad, hess, gamma_, alpha, balanced):
+    for i in prange(raw.shape[0]):
+        positive = y[i] > 0.5
+        s = 1.0 if positive else -1.0
+        z = s * np.float64(raw[i])
+        q, u = sigmoid_pair(z)
+        log_term = log1pexp(-z)  # -log q
+        if gamma_ == 2.0:
+            modulator = u * u
+        elif gamma_ == 0.0:
+            modulator = 1.0
+        else:
+            modulator = math.exp(-gamma_ * log1pexp(z))  # u^gamma, log u = -softplus(z)
+        balance = (alpha if positive else 1.0 - alpha) if balanced else 1.0
+        scale = balance * modulator
+        g = -s * scale * (gamma_ * q * log_term + u)
+        curvature = u * (2.0 * gamma_ + 1.0) + gamma_ * log_term * max(gamma_ * q - u, 0.0)
+        finish(i, g, scale * q * curvature, w, grad, hess)
+
+
+@jit
+def squared_hinge(y, raw, w, grad, hess, floor):
+    for i in prange(raw.shape[0]):
+        s = 2.0 * y[i] - 1.0
+        slack = max(0.0, 1.0 - s * np.float64(raw[i]))
+        finish(i, -2.0 * s * slack, 2.0 if slack > 0 else floor, w, grad, hess)
+
+
+@jit
+def smooth_hinge(y, raw, w, grad, hess, floor):
+    for i in prange(raw.shape[0]):
+        s = 2.0 * y[i] - 1.0
+        m = s * np.float64(raw[i])
+        if m >= 1.0:
+            slope, h = 0.0, floor
+        elif m > 0.0:
+            slope, h = m - 1.0, 1.0
+        else:
+            slope, h = -1.0, floor
+        finish(i, s * slope, h, w, grad, hess)
+
+
+# ------------------------------------------------------------- multiclass
+@jit
+def softmax_cross_entropy(y, raw, w, grad, hess, c, eps, factor):
+    k = raw.shape[1]
+    c_total = 0.0
+    for j in range(k):
+        c_total += c[j]
+    for i in prange(raw.shape[0]):
+        label = y[i]
+        top = np.float64(raw[i, 0])
+        for j in range(1, k):
+            top = max(top, np.float64(raw[i, j]))
+        total = 0.0
+        for j in range(k):
+            total += math.exp(np.float64(raw[i, j]) - top)
+        others = 0.0
+        for j in range(k):
+            if j != label:
+                others += math.exp(np.float64(raw[i, j]) - top) / total
+        true_weight = (1.0 - eps) * c[label]
+        scale = true_weight + (eps / k) * c_total
+        for j in range(k):
+            p = math.exp(np.float64(raw[i, j]) - top) / total
+            if j == label:
+                g = -scale * others + (eps / k) * (c_total - c[label])
+                h = p * others
+            else:
+                g = p * scale - (eps / k) * c[j]
+                h = p * (1.0 - p)
+            finish2(i, j, g, factor * scale * h, w, grad, hess)
+
+
+@jit
+def softmax_focal(y, raw, w, grad, hess, gamma_, c):
+    k = raw.shape[1]
+    for i in prange(raw.shape[0]):
+        label = y[i]
+        top = np.float64(raw[i, 0])
+        for j in range(1, k):
+            top = max(top, np.float64(raw[i, j]))
+        total = 0.0
+        for j in range(k):
+            total += math.exp(np.float64(raw[i, j]) - top)
+        log_total = math.log(total)
+        log_t = np.float64(raw[i, label]) - top - log_total
+        t = math.exp(log_t)
+        one_minus_t = 0.0
+        for j in range(k):
+            if j != label:
+                one_minus_t += math.exp(np.float64(raw[i, j]) - top) / total
+        if one_minus_t > 0:
+            safe = one_minus_t
+            ratio = t * log_t / one_minus_t
+        else:
+            safe = 1.0
+            ratio = -1.0
+        weight = c[label]
+        modulated = weight * one_minus_t**gamma_
+        slope = modulated * (1.0 - gamma_ * ratio)
+        bracket = 2.0 + log_t - (gamma_ - 1.0) * ratio
+        curvature = gamma_ * weight * t * one_minus_t ** (gamma_ + 1.0) * bracket
+        for j in range(k):
+            p = math.exp(np.float64(raw[i, j]) - top) / total
+            indicator_minus_p = (1.0 - p) if j == label else -p
+            direction = indicator_minus_p / safe
+            h = slope * p * (1.0 - p) + max(curvature * direction * direction, 0.0)
+            finish2(i, j, -slope * indicator_minus_p, h, w, grad, hess)
+
+
+# ------------------------------------------------------------- overlap (batch)
+@jit
+def overlap(y, raw, w, grad, hess, a, fp_weight, fn_weight, smooth):
+    n = raw.shape[0]
+    weighted = w.shape[0] > 0
+    true_positive = 0.0
+    predicted = 0.0
+    actual = 0.0
+    for i in prange(n):
+        p = sigmoid_pair(np.float64(raw[i]))[0]
+        wi = w[i] if weighted else 1.0
+        true_positive += wi * p * y[i]
+        predicted += wi * p
+        actual += wi * y[i]
+    false_positive = predicted - true_positive
+    false_negative = actual - true_positive
+    numerator = a * true_positive + smooth
+    denominator = (
+        a * true_positive + fp_weight * false_positive + fn_weight * false_negative + smooth
+    )
+    for i in prange(n):
+        p, q = sigmoid_pair(np.float64(raw[i]))
+        slope = a * y[i] + fp_weight * (1.0 - y[i]) - fn_weight * y[i]
+        d_loss_d_p = (numerator * slope - a * y[i] * denominator) / denominator**2
+        g = n * d_loss_d_p * p * q
+        h = max(n * abs(d_loss_d_p) * p * q, MIN_HESSIAN)
+        if weighted:
+            g *= w[i]
+            h *= w[i]
+        grad[i] = g
+        hess[i] = h
+
+
+def class_weight(loss, k):
+    return (
+        np.ones(k) if loss.class_weight is None else np.asarray(loss.class_weight, dtype=np.float64)
+    )
+
+
+def softmax_factor(loss, k):
+    return {"exact": 1.0, "xgboost": 2.0, "lightgbm": k / (k - 1.0)}[loss.hessian]
+
+
+def run_quantile(loss, y, raw, w, g, h):
+    if raw.ndim == 2:
+        quantile_multi(y, raw, w, g, h, loss.levels)
+    else:
+        quantile(y, raw, w, g, h, float(loss.levels[0]))
+
+
+KERNELS = {
+    "squared_error": lambda loss, y, r, w, g, h: squared_error(y, r, w, g, h),
+    "absolute_error": lambda loss, y, r, w, g, h: absolute_error(y, r, w, g, h),
+    "huber": lambda loss, y, r, w, g, h: huber(
+        y, r, w, g, h, loss.delta, loss.hessian_floor, 1.0, False
+    ),
+    "smooth_l1": lambda loss, y, r, w, g, h: huber(
+        y, r, w, g, h, loss.beta, loss.effective_hessian_floor, 1.0 / loss.beta, True
+    ),
+    "pseudo_huber": lambda loss, y, r, w, g, h: pseudo_huber(
+        y, r, w, g, h, loss.delta, loss.hessian_floor
+    ),
+    "log_cosh": lambda loss, y, r, w, g, h: log_cosh(y, r, w, g, h, loss.hessian_floor),
+    "fair": lambda loss, y, r, w, g, h: fair(y, r, w, g, h, loss.c, loss.hessian_floor),
+    "expectile": lambda loss, y, r, w, g, h: expectile(y, r, w, g, h, loss.alpha),
+    "quantile": run_quantile,
+    "poisson": lambda loss, y, r, w, g, h: poisson(y, r, w, g, h, loss.max_delta_step),
+    "gamma": lambda loss, y, r, w, g, h: gamma(y, r, w, g, h),
+    "tweedie": lambda loss, y, r, w, g, h: tweedie(y, r, w, g, h, loss.power),
+    "logistic": lambda loss, y, r, w, g, h: logistic(
+        y, r, w, g, h, 1.0 if loss.pos_weight is None else loss.pos_weight, loss.label_smoothing
+    ),
+    "multilabel_logistic": lambda loss, y, r, w, g, h: multilabel_logistic(y, r, w, g, h),
+    "focal": lambda loss, y, r, w, g, h: focal(
+        y, r, w, g, h, loss.gamma, 0.0 if loss.alpha is None else loss.alpha, loss.alpha is not None
+    ),
+    "squared_hinge": lambda loss, y, r, w, g, h: squared_hinge(y, r, w, g, h, loss.hessian_floor),
+    "smooth_hinge": lambda loss, y, r, w, g, h: smooth_hinge(y, r, w, g, h, loss.hessian_floor),
+    "softmax_cross_entropy": lambda loss, y, r, w, g, h: softmax_cross_entropy(
+        y,
+        r,
+        w,
+        g,
+        h,
+        class_weight(loss, r.shape[1]),
+        loss.label_smoothing,
+        softmax_factor(loss, r.shape[1]),
+    ),
+    "softmax_focal": lambda loss, y, r, w, g, h: softmax_focal(
+        y, r, w, g, h, loss.gamma, class_weight(loss, r.shape[1])
+    ),
+    "dice": lambda loss, y, r, w, g, h: overlap(y, r, w, g, h, 2.0, 1.0, 1.0, loss.smooth),
+    "tversky": lambda loss, y, r, w, g, h: overlap(
+        y, r, w, g, h, 1.0, loss.alpha, loss.beta, loss.smooth
+    ),
+}

@@ -1,0 +1,69 @@
+"""The compiled (numba) kernels agree with the numpy reference for every loss setting."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from boostloss import _compiled
+
+from .loss_cases import SETTINGS, build, make_data, setting_id
+
+pytestmark = pytest.mark.skipif(not _compiled.available(), reason="numba is not installed")
+
+
+def _extreme_copy(loss, raw):
+    """The same shape with |raw| up to 1e6 (log link: 300) in some rows."""
+    extreme = raw.copy()
+    bound = 300.0 if loss.link.name == "log" else 1e6
+    extreme.flat[::3] = bound
+    extreme.flat[1::5] = -bound
+    return extreme
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=[setting_id(s) for s in SETTINGS])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_compiled_kernel_matches_numpy_reference(setting, dtype):
+    loss = build(setting)
+    rng = np.random.default_rng(0)
+    y, raw = make_data(loss, 500, rng)
+    labels = loss.validate_labels(y)
+    weight = rng.uniform(0.1, 2.0, y.shape[0])
+    for scores in (raw, _extreme_copy(loss, raw)):
+        scores = scores.astype(dtype)
+        for w in (None, weight):
+            reference = loss._reference_grad_hess(labels, scores, w)
+            compiled = _compiled.grad_hess(loss, labels, scores, w, np.float64)
+            assert compiled is not None, f"{loss.name} has no compiled kernel"
+            for fast, slow in zip(compiled, reference, strict=True):
+                assert fast.shape == slow.shape
+                assert np.all(np.isfinite(fast))
+                assert_allclose(fast, slow, rtol=1e-9, atol=1e-300)
+            assert np.all(compiled[1] > 0)
+
+
+def test_compiled_kernel_writes_requested_dtype_and_single_column_shape():
+    loss = build(("logistic", {}))
+    y = np.array([0.0, 1.0, 1.0])
+    raw = np.array([[0.5], [-2.0], [3.0]], dtype=np.float32)
+    grad, hess = _compiled.grad_hess(loss, y, raw, None, np.float32)
+    assert grad.dtype == np.float32 and grad.shape == (3, 1)
+    reference = loss._reference_grad_hess(y, raw, None)
+    assert_allclose(grad, reference[0], rtol=1e-6)
+    assert_allclose(hess, reference[1], rtol=1e-6)
+
+
+def test_thread_setting_is_validated_and_restored():
+    import numba
+
+    before = numba.get_num_threads()
+    _compiled.set_num_threads(1)
+    try:
+        loss = build(("huber", {}))
+        _compiled.grad_hess(loss, np.zeros(10), np.ones(10), None)
+        assert numba.get_num_threads() == before
+    finally:
+        _compiled.set_num_threads(None)
+    with pytest.raises(ValueError, match="threads"):
+        _compiled.set_num_threads(0)
