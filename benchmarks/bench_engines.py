@@ -1,0 +1,174 @@
+"""Training time and peak memory: boostloss objective vs the engine's native objective.
+
+For every loss with a native twin, on both engines, this trains the same model twice per
+repeat, once with the native objective and once with the boostloss objective (both from
+the same starting margin), alternating which goes first, each fit in a fresh subprocess so
+peak RSS is the whole process's (data included) and nothing is shared between fits.
+It prints the median training time of each and their ratio (custom / native), and the
+ratio of peak RSS.
+
+    python benchmarks/bench_engines.py                              # 1M x 20, 100 rounds, 3 repeats
+    python benchmarks/bench_engines.py --rows 400000 --rounds 30 --engines xgboost
+    python benchmarks/bench_engines.py --losses logistic squared_error
+
+The custom fits use exactly what a user writes: ``xgb.train(obj=bl.xgboost.objective(loss))``
+and LightGBM ``params["objective"] = bl.lightgbm.objective(loss)``; absolute_error and
+quantile go through ``bl.xgboost.train`` / ``bl.lightgbm.train`` because their leaf
+re-fitting lives there (the native objectives re-fit leaves too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+# loss name -> (loss params, XGBoost native params, LightGBM native params); None: no twin
+TWINS: dict[str, tuple[dict, dict | None, dict | None]] = {
+    "squared_error": ({}, {"objective": "reg:squarederror"}, {"objective": "regression"}),
+    "logistic": ({}, {"objective": "binary:logistic"}, {"objective": "binary"}),
+    "pseudo_huber": ({"hessian_floor": 0.0}, {"objective": "reg:pseudohubererror"}, None),
+    "huber": ({"delta": 1.0, "hessian_floor": 1.0}, None, {"objective": "huber", "alpha": 1.0}),
+    "fair": ({"hessian_floor": 0.0}, None, {"objective": "fair", "fair_c": 1.0}),
+    "gamma": ({}, {"objective": "reg:gamma"}, {"objective": "gamma"}),
+    "tweedie": ({}, {"objective": "reg:tweedie"}, {"objective": "tweedie"}),
+    "poisson": (
+        {"max_delta_step": 0.7},
+        {"objective": "count:poisson", "max_delta_step": 0.7},
+        {"objective": "poisson", "poisson_max_delta_step": 0.7},
+    ),
+    "softmax_cross_entropy": ({}, {"objective": "multi:softprob"}, {"objective": "multiclass"}),
+    "absolute_error": ({}, {"objective": "reg:absoluteerror"}, {"objective": "regression_l1"}),
+    "quantile": ({"alpha": 0.9}, {"objective": "reg:quantileerror", "quantile_alpha": 0.9}, {"objective": "quantile", "alpha": 0.9}),
+}
+N_CLASSES = 5
+REFIT_LOSSES = ("absolute_error", "quantile")
+
+
+def make_data(loss_name: str, rows: int, features: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((rows, features), dtype=np.float32)
+    signal = X[:, :5] @ np.array([0.6, -0.4, 0.3, 0.2, -0.3], dtype=np.float32)
+    if loss_name == "logistic":
+        y = (rng.random(rows) < 1 / (1 + np.exp(-2 * signal))).astype(np.float32)
+    elif loss_name == "softmax_cross_entropy":
+        logits = signal[:, None] * np.linspace(-1, 1, N_CLASSES) + rng.gumbel(size=(rows, N_CLASSES))
+        y = logits.argmax(axis=1).astype(np.float32)
+    elif loss_name in ("poisson", "tweedie"):
+        y = rng.poisson(np.exp(0.5 + signal)).astype(np.float32)
+    elif loss_name == "gamma":
+        y = rng.gamma(2.0, np.exp(0.5 + signal) / 2.0).astype(np.float32)
+    else:
+        y = (3 * signal + rng.standard_t(3, rows)).astype(np.float32)
+    return X, y
+
+
+def fit_once(engine: str, loss_name: str, mode: str, rows: int, features: int, rounds: int, threads: int) -> dict:
+    """One fit in this process; returns training seconds and peak RSS in MiB."""
+    import boostloss as bl
+
+    loss_params, xgb_native, lgb_native = TWINS[loss_name]
+    if loss_name == "softmax_cross_entropy":
+        loss_params = {"hessian": engine}
+    loss = bl.get_loss(loss_name, **loss_params)
+    X, y = make_data(loss_name, rows, features)
+    init = loss.init_score(y)
+    if engine == "xgboost":
+        import xgboost as xgb
+
+        dtrain = xgb.DMatrix(X, label=y, nthread=threads)
+        params = {"tree_method": "hist", "max_depth": 6, "eta": 0.1, "nthread": threads, "max_bin": 256}
+        if loss.task == "multiclass":
+            params["num_class"] = N_CLASSES
+        start = time.perf_counter()
+        # Both fits start from the loss's best constant (native base_score is on the response
+        # scale); multiclass keeps the engine's default start for both, timing is unaffected.
+        start_margin = {} if loss.task == "multiclass" else {"base_score": float(init)}
+        start_native = {} if loss.task == "multiclass" else {"base_score": float(loss.transform(np.array([init]))[0])}
+        if mode == "native":
+            xgb.train({**params, **xgb_native, **start_native}, dtrain, rounds)
+        elif loss_name in REFIT_LOSSES:
+            bl.xgboost.train(params, dtrain, rounds, loss=loss)
+        else:
+            xgb.train({**params, **start_margin}, dtrain, rounds, obj=bl.xgboost.objective(loss))
+    else:
+        import lightgbm as lgb
+
+        init_column = np.full(rows, init) if np.ndim(init) == 0 else np.tile(init, (rows, 1))
+        dtrain = lgb.Dataset(X, label=y, init_score=init_column, free_raw_data=False)
+        params = {"num_leaves": 63, "learning_rate": 0.1, "num_threads": threads, "verbose": -1, "max_bin": 255}
+        if loss.task == "multiclass":
+            params["num_class"] = N_CLASSES
+        start = time.perf_counter()
+        if mode == "native":
+            lgb.train({**params, **lgb_native}, dtrain, rounds)
+        elif loss_name in REFIT_LOSSES:
+            bl.lightgbm.train(params, lgb.Dataset(X, label=y, free_raw_data=False), rounds, loss=loss)
+        else:
+            lgb.train({**params, "objective": bl.lightgbm.objective(loss)}, dtrain, rounds)
+    seconds = time.perf_counter() - start
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return {"seconds": seconds, "peak_mib": peak_mib}
+
+
+def run_in_subprocess(args, engine: str, loss_name: str, mode: str) -> dict:
+    command = [
+        sys.executable, __file__, "--worker", engine, loss_name, mode,
+        "--rows", str(args.rows), "--features", str(args.features),
+        "--rounds", str(args.rounds), "--threads", str(args.threads),
+    ]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--features", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=100)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--engines", nargs="*", default=["xgboost", "lightgbm"])
+    parser.add_argument("--losses", nargs="*", default=list(TWINS))
+    parser.add_argument("--worker", nargs=3, metavar=("ENGINE", "LOSS", "MODE"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        engine, loss_name, mode = args.worker
+        print(json.dumps(fit_once(engine, loss_name, mode, args.rows, args.features, args.rounds, args.threads)))
+        return
+
+    print(
+        f"custom vs native training: {args.rows} rows x {args.features} features, {args.rounds} rounds, "
+        f"{args.threads} threads, median of {args.repeats} interleaved pairs, fresh process per fit"
+    )
+    header = f"{'engine':<10}{'loss':<24}{'native s':>10}{'custom s':>10}{'ratio':>8}{'native MiB':>12}{'custom MiB':>12}{'mem ratio':>10}"
+    print(header)
+    print("-" * len(header))
+    for engine in args.engines:
+        for loss_name in args.losses:
+            twin = TWINS[loss_name][1 if engine == "xgboost" else 2]
+            if twin is None:
+                continue
+            results: dict[str, list[dict]] = {"native": [], "custom": []}
+            for repeat in range(args.repeats):
+                order = ("native", "custom") if repeat % 2 == 0 else ("custom", "native")
+                for mode in order:
+                    results[mode].append(run_in_subprocess(args, engine, loss_name, mode))
+            native_s = float(np.median([r["seconds"] for r in results["native"]]))
+            custom_s = float(np.median([r["seconds"] for r in results["custom"]]))
+            native_m = float(np.median([r["peak_mib"] for r in results["native"]]))
+            custom_m = float(np.median([r["peak_mib"] for r in results["custom"]]))
+            print(
+                f"{engine:<10}{loss_name:<24}{native_s:>10.2f}{custom_s:>10.2f}{custom_s / native_s:>8.2f}"
+                f"{native_m:>12.0f}{custom_m:>12.0f}{custom_m / native_m:>10.2f}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
