@@ -1,0 +1,569 @@
+"""``boostloss.lightgbm.train``: lgb.train with a boostloss loss, done right.
+
+What it adds to ``lgb.train(params={"objective": objective(loss)})``:
+
+1. Intercept. LightGBM starts a custom objective from 0 (boost_from_average is ignored). Here
+   every Dataset (training and validation) gets init_score = loss.init_score(y_train, w_train)
+   for the duration of the call; the intercept is then folded into the first trees
+   (``fold_intercept``) and the Datasets are put back as they were. A Dataset that already
+   carries an init_score is treated as an offset: the training set's offset is its starting
+   score and no intercept is added; a validation offset is added to the intercept.
+2. Labels and weights validated once, before training (NaN labels, out-of-domain labels,
+   negative weights raise ValueError), with the float32 rounding LightGBM applies.
+3. Metric: the boostloss metric is the feval on every validation set (lower is better), and
+   early stopping (``early_stopping_rounds``) watches only it, never the training set.
+   Built-in LightGBM metrics are off unless params["metric"] asks for them.
+4. absolute_error / quantile: leaves re-fit to residual quantiles (``LeafRenewal``), with the
+   scores the objective and all metrics see kept equal to the stored model's.
+5. Multiclass: num_class is taken from the labels (or checked against them).
+
+Multi-quantile and multilabel losses are trained as one booster per output column
+(``train_per_output``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._adapter import PreparedTarget, prepare_target
+from ._lightgbm_callables import check_raw_shape, engine_grad_hess
+from ._lightgbm_engine import (
+    dataset_init_score,
+    dataset_label,
+    dataset_weight,
+    engine_float32,
+    find_param,
+    pop_param,
+    require_lightgbm,
+)
+from ._lightgbm_model import BoostLossInfo, BoostLossMultiOutputModel, fold_intercept
+from ._lightgbm_renewal import LeafRenewal, renewal_level
+from .losses.base import Loss
+from .registry import get_loss
+
+__all__ = ["train_booster", "train_per_output", "prepare_call"]
+
+_FIRST = -(10**6)  # callback order: before every user callback
+_RENEWAL_BOOSTING = ("gbdt", "gbrt", "goss")
+
+
+# ---------------------------------------------------------------------- callbacks / callables
+class _TrainingObjective:
+    """The objective used inside ``train``: fixed validated target, renewal-corrected scores."""
+
+    def __init__(self, loss: Loss, target: PreparedTarget, renewal: LeafRenewal | None) -> None:
+        self.loss, self.target, self.renewal = loss, target, renewal
+        self._checked = False
+
+    def __deepcopy__(self, memo):  # lgb.train deep-copies params: keep this very object
+        return self
+
+    def __call__(self, preds, train_data):
+        raw = np.asarray(preds, dtype=np.float64)
+        if self.renewal is not None:
+            self.renewal.sync()
+            raw = self.renewal.corrected(train_data, raw)
+        if not self._checked:
+            check_raw_shape(self.loss, self.target, raw, "the training data")
+            self._checked = True
+        return engine_grad_hess(self.loss, self.target, raw)
+
+
+class _TrainingMetric:
+    """feval inside ``train``: the loss's metric on (renewal-corrected) scores."""
+
+    def __init__(self, loss: Loss, targets: dict[int, tuple[Any, PreparedTarget]], renewal) -> None:
+        self.loss, self.targets, self.renewal = loss, targets, renewal
+
+    def __call__(self, preds, eval_data):
+        entry = self.targets.get(id(eval_data))
+        if entry is None or entry[0] is not eval_data:
+            raise RuntimeError("boostloss metric called on a Dataset that train() did not prepare.")
+        target = entry[1]
+        raw = np.asarray(preds, dtype=np.float64)
+        if self.renewal is not None:
+            self.renewal.sync()
+            raw = self.renewal.corrected(eval_data, raw)
+        return self.loss.name, self.loss._metric(target.labels, raw, target.weight), False
+
+
+class _CorrectedFeval:
+    """A user feval, given the renewal-corrected scores instead of LightGBM's stale cache."""
+
+    def __init__(self, feval, renewal: LeafRenewal) -> None:
+        self.feval, self.renewal = feval, renewal
+
+    def __call__(self, preds, eval_data):
+        self.renewal.sync()
+        return self.feval(self.renewal.corrected(eval_data, preds), eval_data)
+
+
+class _RenewalAttach:
+    def __init__(self, renewal: LeafRenewal) -> None:
+        self.renewal = renewal
+        self.before_iteration = True
+        self.order = _FIRST
+
+    def __call__(self, env) -> None:
+        self.renewal.attach(env.model)
+
+
+class _RenewalSync:
+    def __init__(self, renewal: LeafRenewal) -> None:
+        self.renewal = renewal
+        self.before_iteration = False
+        self.order = _FIRST
+
+    def __call__(self, env) -> None:
+        self.renewal.sync()
+
+
+class BoostLossEarlyStopping:
+    """Early stopping on the boostloss metric only (minimised), LightGBM's semantics.
+
+    Every validation set (the training set excluded) is watched; training stops when one of
+    them has not improved for ``rounds`` rounds, and ``best_iteration`` is that set's best.
+    At the last round the first set's best is reported, as ``lightgbm.early_stopping`` does.
+    """
+
+    def __init__(self, rounds: int, metric_name: str, train_name: str, min_delta: float = 0.0):
+        self.rounds, self.metric_name, self.train_name = rounds, metric_name, train_name
+        self.min_delta = min_delta
+        self.before_iteration = False
+        self.order = 30
+        self._best: dict[str, tuple[float, int, list]] = {}
+
+    def __call__(self, env) -> None:
+        lgb = require_lightgbm()
+        if env.iteration == env.begin_iteration:
+            self._best = {}
+        results = [
+            r for r in env.evaluation_result_list if r[1] == self.metric_name and r[0] != self.train_name
+        ]
+        if not results:
+            raise ValueError(
+                "early stopping needs at least one validation set other than the training data."
+            )
+        for dataset_name, _, value, *_ in results:
+            best_value, best_iteration, best_list = self._best.get(dataset_name, (np.inf, -1, []))
+            if value < best_value - self.min_delta:
+                self._best[dataset_name] = (value, env.iteration, list(env.evaluation_result_list))
+            elif env.iteration - best_iteration >= self.rounds:
+                raise lgb.callback.EarlyStopException(best_iteration, best_list)
+        if env.iteration == env.end_iteration - 1:
+            _, best_iteration, best_list = self._best[results[0][0]]
+            raise lgb.callback.EarlyStopException(best_iteration, best_list)
+
+
+# ---------------------------------------------------------------------- argument handling
+def _as_list(valid_sets) -> list:
+    if valid_sets is None:
+        return []
+    lgb = require_lightgbm()
+    if isinstance(valid_sets, lgb.Dataset):
+        return [valid_sets]
+    return list(valid_sets)
+
+
+def _names(valid_sets: list, valid_names) -> list[str] | None:
+    if valid_names is None:
+        return None
+    names = [valid_names] if isinstance(valid_names, str) else list(valid_names)
+    if len(names) != len(valid_sets):
+        raise ValueError(
+            f"valid_names has {len(names)} names for {len(valid_sets)} valid_sets; give one "
+            "name per validation Dataset."
+        )
+    return names
+
+
+def _train_name(train_set, valid_sets: list, names: list[str] | None) -> str:
+    for i, dataset in enumerate(valid_sets):
+        if dataset is train_set and names is not None:
+            return names[i]
+    return "training"
+
+
+def _is_metric_off(value) -> bool:
+    if value is None:
+        return True
+    values = [value] if isinstance(value, str) else list(value)
+    return all(str(v).strip().lower() in ("", "none", "null", "na", "custom") for v in values)
+
+
+def prepare_call(params, train_set, valid_sets, valid_names, early_stopping_rounds, engine_kwargs):
+    """Common argument checks; returns (params copy, valid list, names, early stopping rounds)."""
+    lgb = require_lightgbm()
+    if not isinstance(train_set, lgb.Dataset):
+        raise TypeError(
+            f"train_set must be a lightgbm.Dataset, got {type(train_set).__name__}; build it with "
+            "lgb.Dataset(X, label=y, weight=w)."
+        )
+    params = dict(params or {})
+    key, value = find_param(params, "objective")
+    if value is not None:
+        raise ValueError(
+            f"params[{key!r}] = {value!r}: boostloss.lightgbm.train sets the objective from "
+            "loss=... (e.g. loss='quantile', loss_params={'alpha': 0.9}); remove it from params."
+        )
+    params.pop(key, None) if key is not None else None
+    for name in ("init_model", "fobj"):
+        if name in engine_kwargs:
+            raise ValueError(
+                f"{name}= is not supported by boostloss.lightgbm.train: continued training would "
+                "start from LightGBM's raw scores without the boostloss intercept and leaf "
+                "renewal state. Train the full model in one call."
+            )
+    valid_list = _as_list(valid_sets)
+    lgb_type = lgb.Dataset
+    for i, dataset in enumerate(valid_list):
+        if not isinstance(dataset, lgb_type):
+            raise TypeError(f"valid_sets[{i}] must be a lightgbm.Dataset, got {type(dataset).__name__}.")
+    names = _names(valid_list, valid_names)
+    from_params = pop_param(params, "early_stopping_round")
+    if from_params is not None and early_stopping_rounds is not None and from_params != early_stopping_rounds:
+        raise ValueError(
+            f"early_stopping_rounds={early_stopping_rounds} conflicts with params' early stopping "
+            f"round {from_params}; set it once."
+        )
+    rounds = early_stopping_rounds if early_stopping_rounds is not None else from_params
+    if rounds is not None:
+        if isinstance(rounds, bool) or not isinstance(rounds, (int, np.integer)) or rounds <= 0:
+            raise ValueError(f"early_stopping_rounds must be a positive integer, got {rounds!r}.")
+        if not any(dataset is not train_set for dataset in valid_list):
+            raise ValueError(
+                "early stopping needs a validation set: pass valid_sets=[dvalid] (the training "
+                "set does not count)."
+            )
+        rounds = int(rounds)
+    return params, valid_list, names, rounds
+
+
+# ---------------------------------------------------------------------- targets and init scores
+def _target(loss: Loss, dataset, labels=None) -> PreparedTarget:
+    raw_labels = dataset_label(dataset) if labels is None else labels
+    return prepare_target(loss, engine_float32(raw_labels), engine_float32(dataset_weight(dataset)))
+
+
+def _offset_matrix(offset, n: int, k: int) -> np.ndarray:
+    offset = np.asarray(offset, dtype=np.float64)
+    if k > 1 and offset.ndim == 1:
+        offset = offset.reshape((n, k), order="F")
+    if offset.shape[0] != n:
+        raise ValueError(f"init_score has {offset.shape[0]} rows for a Dataset of {n} rows.")
+    return offset
+
+
+def _set_init_score(dataset, values) -> None:
+    dataset.set_init_score(values)
+
+
+def _restore_init_score(dataset, original) -> None:
+    try:  # constructed: clear or reset the C++ side as well
+        dataset.set_field("init_score", original)
+    except Exception:  # not constructed yet: only the Python attribute exists
+        pass
+    dataset.init_score = original
+
+
+def _starting_scores(intercept, targets: list[tuple[Any, PreparedTarget]], k: int):
+    """[(dataset, original init_score, new init_score or None)] for every distinct Dataset."""
+    plans = []
+    for dataset, target in targets:
+        original = dataset_init_score(dataset)
+        if intercept is None:
+            plans.append((dataset, original, None))
+            continue
+        n = target.n_samples
+        start = np.tile(np.asarray(intercept, dtype=np.float64), (n, 1)) if k > 1 else np.full(n, float(intercept))
+        if original is not None:
+            start = start + _offset_matrix(original, n, k)
+        plans.append((dataset, original, start))
+    return plans
+
+
+def _check_num_class(params: dict, loss: Loss, target: PreparedTarget) -> int:
+    key, value = find_param(params, "num_class")
+    if loss.output_kind == "multiclass":
+        k_data = target.n_outputs
+        if value is None:
+            params["num_class"] = k_data
+            return k_data
+        k = int(value)
+        if k != k_data:
+            source = (
+                f"{loss.name} was built with n_classes={loss.n_outputs}"
+                if loss.n_outputs is not None
+                else f"the training labels hold classes 0..{k_data - 1}"
+            )
+            raise ValueError(
+                f"params[{key!r}] = {value} but {source} ({k_data} classes); remove num_class "
+                "(boostloss sets it) or make them agree."
+            )
+        return k
+    if value is not None and int(value) != 1:
+        raise ValueError(
+            f"params[{key!r}] = {value} but {loss.name} has one output per row; remove num_class."
+        )
+    return 1
+
+
+def _features(dataset):
+    data = getattr(dataset, "data", None)
+    if data is None or isinstance(data, (str, Path)):
+        return None
+    return data
+
+
+def _check_renewal_params(params: dict, loss: Loss) -> None:
+    key, boosting = find_param(params, "boosting")
+    if boosting is not None and str(boosting).lower() not in _RENEWAL_BOOSTING:
+        raise ValueError(
+            f"params[{key!r}] = {boosting!r}: {loss.name} re-fits each tree's leaves to residual "
+            "quantiles, which boostloss can follow only for boosting='gbdt' (dart/rf rewrite "
+            "earlier trees' scores). Use boosting='gbdt'."
+        )
+    key, linear = find_param(params, "linear_tree")
+    if linear:
+        raise ValueError(
+            f"params[{key!r}] = {linear!r}: leaf renewal for {loss.name} sets constant leaf "
+            "values and cannot re-fit linear leaves. Drop linear_tree."
+        )
+
+
+# ---------------------------------------------------------------------- training
+def train_booster(
+    params: dict,
+    train_set,
+    num_boost_round: int,
+    *,
+    loss: Loss,
+    valid_sets: list,
+    valid_names: list[str] | None,
+    callbacks,
+    early_stopping_rounds: int | None,
+    evals_result: dict | None,
+    engine_kwargs: dict,
+    labels: dict[int, np.ndarray] | None = None,
+):
+    """Train one booster for a single-output or multiclass loss (arguments already checked).
+
+    ``labels`` optionally overrides the labels of Datasets by ``id`` (per-column training).
+    """
+    lgb = require_lightgbm()
+    params = dict(params)
+    labels = labels or {}
+    level = renewal_level(loss)
+    metric_key, metric_value = find_param(params, "metric")
+    if not _is_metric_off(metric_value) and (level is not None or labels):
+        raise ValueError(
+            f"params[{metric_key!r}] = {metric_value!r}: LightGBM's built-in metrics would be "
+            f"computed on {'scores that leaf renewal has corrected' if level is not None else 'the wrong label column'}"
+            f" for {loss.name}. Remove it; the boostloss metric '{loss.name}' is reported (pass "
+            "more metrics as feval=..., they see the corrected scores)."
+        )
+    if metric_key is None:
+        params["metric"] = "None"
+    if level is not None:
+        _check_renewal_params(params, loss)
+
+    train_target = _target(loss, train_set, labels.get(id(train_set)))
+    k = _check_num_class(params, loss, train_target)
+    prepared: dict[int, tuple[Any, PreparedTarget]] = {id(train_set): (train_set, train_target)}
+    for dataset in valid_sets:
+        if id(dataset) not in prepared:
+            prepared[id(dataset)] = (dataset, _target(loss, dataset, labels.get(id(dataset))))
+
+    used_offset = dataset_init_score(train_set) is not None
+    intercept = None if used_offset else loss._init_score(train_target.labels, train_target.weight)
+    plans = _starting_scores(intercept, list(prepared.values()), k)
+
+    renewal = None
+    if level is not None:
+        others = [d for d in valid_sets if d is not train_set]
+        features = {key: _features(dataset) for key, (dataset, _) in prepared.items()}
+        renewal = LeafRenewal(level, train_target, train_set, others, features)
+
+    params["objective"] = _TrainingObjective(loss, train_target, renewal)
+    user_feval = engine_kwargs.pop("feval", None)
+    user_fevals = [] if user_feval is None else ([user_feval] if callable(user_feval) else list(user_feval))
+    if renewal is not None:
+        user_fevals = [_CorrectedFeval(f, renewal) for f in user_fevals]
+    fevals = [_TrainingMetric(loss, prepared, renewal), *user_fevals]
+
+    all_callbacks = list(callbacks or [])
+    if renewal is not None:
+        all_callbacks += [_RenewalAttach(renewal), _RenewalSync(renewal)]
+    if early_stopping_rounds is not None:
+        train_name = _train_name(train_set, valid_sets, valid_names)
+        all_callbacks.append(BoostLossEarlyStopping(early_stopping_rounds, loss.name, train_name))
+    if evals_result is not None:
+        all_callbacks.append(lgb.record_evaluation(evals_result))
+
+    try:
+        for dataset, _, start in plans:
+            if start is not None:
+                _set_init_score(dataset, start)
+        booster = lgb.train(
+            params,
+            train_set,
+            num_boost_round=num_boost_round,
+            valid_sets=valid_sets or None,
+            valid_names=valid_names,
+            feval=fevals,
+            callbacks=all_callbacks,
+            **engine_kwargs,
+        )
+    finally:
+        for dataset, original, start in plans:
+            if start is not None:
+                _restore_init_score(dataset, original)
+    if intercept is not None:
+        fold_intercept(booster, intercept)
+    booster.boostloss_ = BoostLossInfo(
+        loss=loss,
+        init_score=0.0 if intercept is None else intercept,
+        used_offset=used_offset,
+        leaf_renewal=None if renewal is None else dict(renewal.stats),
+    )
+    return booster
+
+
+def _column_losses(loss: Loss, k: int) -> list[Loss]:
+    if loss.output_kind == "multi_quantile":
+        return [get_loss("quantile", alpha=float(level)) for level in loss.levels]
+    if loss.name == "multilabel_logistic":
+        return [get_loss("logistic") for _ in range(k)]
+    raise ValueError(
+        f"{loss.name}: no one-model-per-output scheme is known for this multi-output loss on "
+        "LightGBM; use boostloss.xgboost (multi-output trees) instead."
+    )
+
+
+def _multilabel_datasets(lgb, loss: Loss, train_set, valid_sets: list):
+    """Internal Datasets for (n, k) labels (lgb.Dataset only stores 1-D labels)."""
+    def rebuild(dataset, reference):
+        label = getattr(dataset, "label", None)
+        if label is None or np.ndim(label) != 2:
+            raise ValueError(
+                f"{loss.name} needs (n_samples, n_labels) labels: build the Dataset as "
+                f"lgb.Dataset(X, label=Y) with Y of shape (n, k) and do not construct it; got "
+                f"labels of shape {np.shape(label) if label is not None else None}."
+            )
+        data = _features(dataset)
+        if data is None:
+            raise ValueError(
+                f"{loss.name}: the Dataset holds no in-memory features (file path or freed raw "
+                "data); per-column training needs lgb.Dataset(X, label=Y) with X in memory."
+            )
+        label = np.asarray(label)
+        copy = lgb.Dataset(
+            data,
+            label=label[:, 0],
+            reference=reference,
+            weight=getattr(dataset, "weight", None),
+            init_score=getattr(dataset, "init_score", None),
+            feature_name=getattr(dataset, "feature_name", "auto"),
+            categorical_feature=getattr(dataset, "categorical_feature", "auto"),
+            params=getattr(dataset, "params", None),
+            free_raw_data=False,
+        )
+        return copy, label
+
+    new_train, train_labels = rebuild(train_set, None)
+    mapping = {id(train_set): (new_train, train_labels)}
+    for dataset in valid_sets:
+        if id(dataset) not in mapping:
+            mapping[id(dataset)] = rebuild(dataset, new_train)
+    return mapping
+
+
+def train_per_output(
+    params: dict,
+    train_set,
+    num_boost_round: int,
+    *,
+    loss: Loss,
+    valid_sets: list,
+    valid_names: list[str] | None,
+    callbacks,
+    early_stopping_rounds: int | None,
+    evals_result: dict | None,
+    engine_kwargs: dict,
+) -> BoostLossMultiOutputModel:
+    """One booster per output column of a multi-quantile / multilabel loss.
+
+    Each column j is trained by ``train_booster`` with its single-output loss (and, for
+    multilabel, label column j), its own intercept, early stopping on its own metric. In
+    ``evals_result`` column j's metric is recorded as ``"<loss name>[j]"`` and the total
+    (the sum over columns, i.e. the multi-output loss's metric) as ``"<loss name>"`` over the
+    rounds every column ran.
+    """
+    lgb = require_lightgbm()
+    metric_key, metric_value = find_param(params, "metric")
+    if not _is_metric_off(metric_value):
+        raise ValueError(
+            f"params[{metric_key!r}] = {metric_value!r}: built-in metrics are not supported with "
+            f"one model per output of {loss.name}; the boostloss metric is reported per column."
+        )
+    if loss.output_kind == "multilabel":
+        mapping = _multilabel_datasets(lgb, loss, train_set, valid_sets)
+        full_target = prepare_target(
+            loss, engine_float32(mapping[id(train_set)][1]), engine_float32(dataset_weight(train_set))
+        )
+        k = full_target.n_outputs
+        column_train = mapping[id(train_set)][0]
+        column_valid = [mapping[id(d)][0] for d in valid_sets]
+    else:
+        full_target = _target(loss, train_set)
+        k = full_target.n_outputs
+        mapping = None
+        column_train, column_valid = train_set, list(valid_sets)
+    if dataset_init_score(train_set) is None:
+        init_score = loss._init_score(full_target.labels, full_target.weight)
+    else:
+        init_score = np.zeros(k)
+    losses = _column_losses(loss, k)
+
+    boosters = []
+    column_results: list[dict] = []
+    for j, column_loss in enumerate(losses):
+        labels = None
+        if mapping is not None:
+            labels = {id(new): np.asarray(y)[:, j] for new, y in mapping.values()}
+        result: dict = {}
+        boosters.append(
+            train_booster(
+                params,
+                column_train,
+                num_boost_round,
+                loss=column_loss,
+                valid_sets=column_valid,
+                valid_names=valid_names,
+                callbacks=callbacks,
+                early_stopping_rounds=early_stopping_rounds,
+                evals_result=result,
+                engine_kwargs=dict(engine_kwargs),
+                labels=labels,
+            )
+        )
+        column_results.append(result)
+    if evals_result is not None:
+        _merge_results(evals_result, column_results, losses, loss.name)
+    return BoostLossMultiOutputModel(boosters, loss, init_score)
+
+
+def _merge_results(target: dict, column_results: list[dict], column_losses: list[Loss], name: str) -> None:
+    target.clear()
+    for j, result in enumerate(column_results):
+        for dataset_name, metrics in result.items():
+            for metric_name, values in metrics.items():
+                target.setdefault(dataset_name, {})[f"{metric_name}[{j}]"] = list(values)
+    for metrics in target.values():
+        columns = [metrics.get(f"{c.name}[{j}]") for j, c in enumerate(column_losses)]
+        if all(c is not None for c in columns):
+            length = min(len(c) for c in columns)
+            metrics[name] = [float(sum(c[i] for c in columns)) for i in range(length)]
