@@ -166,7 +166,7 @@ def apply_shifts(
 ) -> np.ndarray:
     """Widen (or narrow, for a negative shift) every central pair, then sort each row."""
     shifted = sorted_quantiles.copy()
-    for (lower, upper), shift in zip(pairs, shifts):
+    for (lower, upper), shift in zip(pairs, shifts, strict=True):
         shifted[:, lower] -= shift
         shifted[:, upper] += shift
     return rearrange(shifted)
