@@ -1,0 +1,661 @@
+"""XGBoost adapter: boostloss losses as ``xgb.train`` objectives and metrics, done right.
+
+Usage (the training helper does everything below for you)::
+
+    import xgboost as xgb, boostloss as bl
+    booster = bl.xgboost.train(params, dtrain, 500, loss="huber", loss_params={"delta": 2.0},
+                               evals=[(dvalid, "valid")], early_stopping_rounds=50)
+    y_hat = bl.xgboost.predict(booster, X_test)              # response scale, best iteration
+
+The manual way with plain ``xgb.train`` needs one extra line, the intercept::
+
+    params["base_score"] = bl.xgboost.init_score("huber", dtrain)    # <- the line people forget
+    booster = xgb.train(params, dtrain, 500, obj=bl.xgboost.objective("huber"),
+                        custom_metric=bl.xgboost.metric("huber"), evals=[(dvalid, "valid")])
+    raw = booster.predict(dtest, output_margin=True)        # margins, intercept included
+
+(or ``dtrain.set_base_margin(np.full(dtrain.num_row(), init))``, which must then be repeated
+on every evaluation and prediction DMatrix). Multi-output losses take the (k,) init score as
+``params["base_score"] = list(init)`` (XGBoost >= 3.1) plus ``num_class=k`` (multiclass) or
+``num_target=k`` (multi-quantile, multilabel).
+
+Engine facts this module relies on (verified on xgboost 3.2):
+
+- With a custom objective XGBoost stores ``reg:squarederror`` (``multi:softmax`` with
+  ``num_class``, whose ``predict()`` returns class ids: always use ``output_margin=True``) and
+  never estimates ``base_score``: it starts every row from 0.5 unless told otherwise. An
+  explicit ``base_score`` is taken as the starting *margin*; a DMatrix ``base_margin``
+  replaces it for that DMatrix. ``train`` sets ``base_score = loss.init_score(y, w)``
+  (a (k,) list for multi-output), so evaluation sets and ``booster.predict`` are consistent
+  without touching any DMatrix.
+- ``xgb.train(obj=f)`` does not apply DMatrix weights to a custom objective: ``objective``
+  reads ``dtrain.get_weight()`` and multiplies them in. grad/hess are per-row values (sums
+  over rows make the leaf statistics), never means, so ``min_child_weight`` and
+  ``reg_lambda`` keep their meaning.
+- Multi-output: predt, grad and hess are (n, k) float32; ``num_class`` (multiclass) or
+  ``num_target`` (multi-quantile, multilabel) tells XGBoost k.
+- ``custom_metric`` receives margins that already include ``base_score`` / ``base_margin``.
+- Labels and weights are read and validated once per DMatrix (cached, weakly keyed); do not
+  change them in place with ``set_label``/``set_weight`` on a DMatrix that an objective has
+  already seen (build a new DMatrix).
+
+Zero-Hessian losses (``absolute_error``, ``quantile``): a constant Hessian makes a tree move
+each leaf by at most eta, far worse than native. ``train(zero_hessian=...)`` offers
+``"refit"`` (default: every new leaf is re-fitted to eta times the weighted residual
+quantile, XGBoost <= 3.3's native algorithm, see ``boostloss._xgboost_refit``),
+``"surrogate"`` (XGBoost 3.4's smoothed, residual-scaled MM surrogate, see
+``boostloss._xgboost_surrogate``) and ``"constant"`` (the loss's plain constant Hessian,
+what ``objective()`` gives plain ``xgb.train`` users).
+
+xgboost is imported inside the functions, so ``import boostloss.xgboost`` works without it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ._adapter import PreparedTarget, TargetCache, check_float32_range, prepare_target
+from ._xgboost_refit import LeafRefit
+from ._xgboost_surrogate import absolute_error_grad_hess, quantile_grad_hess
+from .losses.base import Loss
+from .registry import get_loss, resolve_loss
+
+__all__ = ["objective", "metric", "sklearn_objective", "init_score", "train", "predict"]
+
+ZERO_HESSIAN_LOSSES = ("absolute_error", "quantile")
+ZERO_HESSIAN_STRATEGIES = ("refit", "surrogate", "constant")
+OUTPUTS = ("response", "raw")
+ATTRIBUTE_PREFIX = "boostloss_"
+
+
+def _import_xgboost():
+    try:
+        import xgboost
+    except ImportError as exc:  # pragma: no cover - exercised only without xgboost
+        raise ImportError(
+            "boostloss.xgboost needs the xgboost package; install it with "
+            "`pip install boostloss[xgboost]`."
+        ) from exc
+    return xgboost
+
+
+def _xgboost_version() -> tuple[int, int]:
+    major, minor = _import_xgboost().__version__.split(".")[:2]
+    return int(major), int("".join(c for c in minor if c.isdigit()) or 0)
+
+
+# ---------------------------------------------------------------------- data plumbing
+def _dmatrix_target(loss: Loss, dmatrix) -> PreparedTarget:
+    """Labels and weights of a DMatrix, validated for ``loss``."""
+    labels = dmatrix.get_label()
+    if labels.size == 0:
+        raise ValueError(
+            f"{loss.name}: the DMatrix has no labels. Build it with "
+            "xgb.DMatrix(X, label=y) (and weight=w for sample weights)."
+        )
+    n = dmatrix.num_row()
+    if loss.output_kind == "multilabel" and labels.ndim == 1 and labels.size != n:
+        labels = labels.reshape(n, -1)  # older xgboost returns 2-D labels flattened
+    weight = dmatrix.get_weight()
+    return prepare_target(loss, labels, weight if weight.size else None)
+
+
+def _as_raw(loss: Loss, predt: np.ndarray, target: PreparedTarget) -> np.ndarray:
+    """XGBoost's float32 margins as float64 (n,) or (n, k), checked against the labels."""
+    predt = np.asarray(predt)
+    n = target.n_samples
+    if predt.ndim == 1 and predt.size != n and n and predt.size % n == 0:
+        predt = predt.reshape(n, -1)  # older xgboost passes multi-output margins flattened
+    k = 1 if predt.ndim == 1 else predt.shape[1]
+    if predt.shape[0] != n:
+        raise ValueError(
+            f"{loss.name}: got margins for {predt.shape[0]} rows but the DMatrix has {n} labels."
+        )
+    if not loss.is_multi_output:
+        if k != 1:
+            raise ValueError(
+                f"{loss.name} is a single-output loss but the booster has {k} outputs per row. "
+                "Remove num_class / num_target from the parameters."
+            )
+        return predt.astype(np.float64).reshape(n)
+    needed = target.n_outputs
+    if k == 1:
+        setting = "num_class" if loss.output_kind == "multiclass" else "num_target"
+        raise ValueError(
+            f"{loss.name} needs {needed} outputs per row but the booster has 1. Set "
+            f"params['{setting}'] = {needed} (boostloss.xgboost.train does this for you)."
+        )
+    if loss.output_kind == "multiclass":
+        fixed = loss.n_outputs
+        if fixed is not None and k != fixed:
+            raise ValueError(
+                f"{loss.name} is configured for {fixed} classes but the booster has "
+                f"num_class={k}. Make them agree."
+            )
+        if needed > k:
+            raise ValueError(
+                f"{loss.name}: the labels contain class {needed - 1} but the booster has "
+                f"num_class={k} (valid labels 0..{k - 1}). Set num_class={needed} or "
+                "re-encode the labels."
+            )
+    elif k != needed:
+        what = "quantile levels" if loss.output_kind == "multi_quantile" else "label columns"
+        raise ValueError(
+            f"{loss.name}: the booster has {k} outputs per row but there are {needed} "
+            f"{what}. Set num_target={needed}."
+        )
+    return predt.astype(np.float64)
+
+
+def _engine_arrays(loss: Loss, grad: np.ndarray, hess: np.ndarray, shape) -> tuple:
+    """float32 C-contiguous grad/hess shaped like XGBoost's predt; overflow is an error."""
+    check_float32_range(loss, grad, hess)
+    return (
+        np.ascontiguousarray(grad, dtype=np.float32).reshape(shape),
+        np.ascontiguousarray(hess, dtype=np.float32).reshape(shape),
+    )
+
+
+def _weight_vector(sample_weight) -> np.ndarray | None:
+    if sample_weight is None:
+        return None
+    weight = np.asarray(sample_weight)
+    return weight if weight.size else None
+
+
+class _LossCallable:
+    """Shared state of the callables: the loss and a per-DMatrix target cache.
+
+    Pickling (the engines' scikit-learn wrappers pickle their ``objective``) keeps the
+    loss and drops the cache.
+    """
+
+    def __init__(self, loss: Loss) -> None:
+        self.loss = loss
+        self._targets = TargetCache()
+
+    def _target(self, dmatrix) -> PreparedTarget:
+        return self._targets.get(dmatrix, lambda: _dmatrix_target(self.loss, dmatrix))
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"loss": self.loss}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["loss"])
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.loss!r})"
+
+
+class XGBoostObjective(_LossCallable):
+    """``(predt, dtrain) -> (grad, hess)`` for ``xgb.train(obj=...)``.
+
+    Labels and weights come from the DMatrix (validated once per DMatrix); weights are
+    multiplied into grad and hess; the result is float32 shaped like ``predt``.
+    """
+
+    def __call__(self, predt: np.ndarray, dtrain) -> tuple[np.ndarray, np.ndarray]:
+        target = self._target(dtrain)
+        raw = _as_raw(self.loss, predt, target)
+        grad, hess = self._grad_hess(target, raw, dtrain)
+        return _engine_arrays(self.loss, grad, hess, np.shape(predt))
+
+    def _grad_hess(self, target: PreparedTarget, raw: np.ndarray, dtrain):
+        return self.loss._weighted_grad_hess(target.labels, raw, target.weight)
+
+
+class XGBoostMetric(_LossCallable):
+    """``(predt, dmatrix) -> (loss.name, value)`` for ``xgb.train(custom_metric=...)``.
+
+    value = the sample-weighted mean of the loss (``loss.metric``) on the margins, which
+    include the DMatrix base_margin / the model's base_score. Lower is better.
+    """
+
+    def __call__(self, predt: np.ndarray, dmatrix) -> tuple[str, float]:
+        target = self._target(dmatrix)
+        raw = self._raw(_as_raw(self.loss, predt, target), dmatrix)
+        return self.loss.name, float(self.loss._metric(target.labels, raw, target.weight))
+
+    def _raw(self, raw: np.ndarray, dmatrix) -> np.ndarray:
+        return raw
+
+
+class XGBoostSklearnObjective:
+    """``(y_true, y_pred, sample_weight=None) -> (grad, hess)`` for ``XGBRegressor(objective=)``.
+
+    XGBoost's scikit-learn wrapper passes fresh label/weight arrays every round, so the last
+    validated pair is kept and reused while the arrays are equal. Weights are honoured.
+    """
+
+    def __init__(self, loss: Loss) -> None:
+        self.loss = loss
+        self._last: tuple[np.ndarray, np.ndarray | None, PreparedTarget] | None = None
+
+    def __call__(self, y_true, y_pred, sample_weight=None) -> tuple[np.ndarray, np.ndarray]:
+        predt = np.asarray(y_pred)
+        labels = np.asarray(y_true)
+        if self.loss.output_kind == "multilabel" and labels.ndim == 1 and predt.ndim == 2:
+            if labels.size == predt.size:
+                labels = labels.reshape(predt.shape)
+        target = self._target(labels, _weight_vector(sample_weight))
+        raw = _as_raw(self.loss, predt, target)
+        grad, hess = self.loss._weighted_grad_hess(target.labels, raw, target.weight)
+        return _engine_arrays(self.loss, grad, hess, predt.shape)
+
+    def _target(self, labels: np.ndarray, weight: np.ndarray | None) -> PreparedTarget:
+        last = self._last
+        if (
+            last is not None
+            and np.array_equal(last[0], labels)
+            and ((weight is None and last[1] is None) or (
+                weight is not None and last[1] is not None and np.array_equal(last[1], weight)
+            ))
+        ):
+            return last[2]
+        target = prepare_target(self.loss, labels, weight)
+        self._last = (labels.copy(), None if weight is None else weight.copy(), target)
+        return target
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"loss": self.loss}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["loss"])
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.loss!r})"
+
+
+# ---------------------------------------------------------------------- zero-Hessian losses
+class _SurrogateObjective(XGBoostObjective):
+    """absolute_error / quantile with XGBoost 3.4's smoothed MM surrogate grad/hess."""
+
+    def _grad_hess(self, target, raw, dtrain):
+        if self.loss.name == "absolute_error":
+            return absolute_error_grad_hess(target.labels, raw, target.weight)
+        return quantile_grad_hess(target.labels, raw, target.weight, self.loss.levels)
+
+
+def _refit_raw(refit: LeafRefit, dmatrix, raw: np.ndarray) -> np.ndarray:
+    """The re-fitted model's margins on ``dmatrix``, shaped like ``raw`` (float64)."""
+    refit.sync()
+    return refit.margins(dmatrix).astype(np.float64).reshape(raw.shape)
+
+
+class _RefitObjective(XGBoostObjective):
+    """The loss's grad/hess on the re-fitted model's margins (XGBoost's cache holds the
+    original leaf values; see ``boostloss._xgboost_refit``)."""
+
+    def __init__(self, loss: Loss, refit: LeafRefit) -> None:
+        super().__init__(loss)
+        self.refit = refit
+
+    def _grad_hess(self, target, raw, dtrain):
+        raw = _refit_raw(self.refit, dtrain, raw)
+        self.refit.objective_called()
+        return super()._grad_hess(target, raw, dtrain)
+
+
+class _RefitMetric(XGBoostMetric):
+    """The boostloss metric on the re-fitted model's margins."""
+
+    def __init__(self, loss: Loss, refit: LeafRefit) -> None:
+        super().__init__(loss)
+        self.refit = refit
+
+    def _raw(self, raw, dmatrix):
+        return _refit_raw(self.refit, dmatrix, raw)
+
+
+def _refit_callback(refit: LeafRefit):
+    xgb = _import_xgboost()
+
+    class LeafRefitCallback(xgb.callback.TrainingCallback):
+        """Attaches the re-fit to the booster and writes the new leaves after training."""
+
+        def before_training(self, model):
+            refit.attach(model)
+            return model
+
+        def after_iteration(self, model, epoch, evals_log) -> bool:
+            refit.sync()
+            return False
+
+        def after_training(self, model):
+            refit.sync()
+            refit.write_leaves(model)
+            return model
+
+    return LeafRefitCallback()
+
+
+def _zero_hessian_levels(loss: Loss) -> np.ndarray:
+    return np.array([0.5]) if loss.name == "absolute_error" else loss.levels
+
+
+# ---------------------------------------------------------------------- public API
+def objective(loss: str | Loss, **loss_params: Any) -> XGBoostObjective:
+    """Custom objective for ``xgb.train(obj=...)``: ``(predt, dtrain) -> (grad, hess)``.
+
+    ``loss`` is a registered name (or alias) with its parameters, or a ``Loss`` instance.
+    Reads labels and sample weights from ``dtrain`` (weights multiplied in, since
+    ``xgb.train`` does not apply them to custom objectives), validates them once per
+    DMatrix, and returns float32 arrays shaped like ``predt`` ((n,) or (n, k)). A gradient
+    or Hessian beyond float32 range raises ValueError.
+
+    Set the intercept yourself (``params["base_score"] = init_score(loss, dtrain)``) or use
+    ``train``, which also re-fits leaves for absolute_error / quantile.
+    """
+    return XGBoostObjective(get_loss(loss, **loss_params))
+
+
+def metric(loss: str | Loss, **loss_params: Any) -> XGBoostMetric:
+    """Custom metric for ``xgb.train(custom_metric=...)``: ``(predt, dmatrix) -> (name, value)``.
+
+    name is ``loss.name``; value is the DMatrix-weighted mean loss on the margins (lower is
+    better, so early stopping minimises it).
+    """
+    return XGBoostMetric(get_loss(loss, **loss_params))
+
+
+def sklearn_objective(loss: str | Loss, **loss_params: Any) -> XGBoostSklearnObjective:
+    """Objective for XGBoost's scikit-learn wrappers (``XGBRegressor(objective=...)``).
+
+    Signature ``(y_true, y_pred, sample_weight=None) -> (grad, hess)``; sample weights
+    passed to ``fit(sample_weight=...)`` are multiplied in. Set ``base_score`` to
+    ``init_score(loss, y)`` on the estimator for the right intercept.
+    """
+    return XGBoostSklearnObjective(get_loss(loss, **loss_params))
+
+
+def init_score(loss: str | Loss, dtrain_or_labels, sample_weight=None, **loss_params: Any):
+    """The loss's best constant margin (``loss.init_score``): float, or (k,) for multi-output.
+
+    ``dtrain_or_labels`` is a DMatrix (labels and weights read from it) or label array-like
+    (weights from ``sample_weight``). Use it as ``params["base_score"]``.
+    """
+    loss_obj = get_loss(loss, **loss_params)
+    xgb = _import_xgboost()
+    if isinstance(dtrain_or_labels, xgb.DMatrix):
+        if sample_weight is not None:
+            raise ValueError(
+                "init_score got a DMatrix and sample_weight; set the weights on the DMatrix "
+                "(weight=...) and leave sample_weight=None."
+            )
+        target = _dmatrix_target(loss_obj, dtrain_or_labels)
+        labels, weight = target.labels, target.weight
+    else:
+        labels, weight = dtrain_or_labels, sample_weight
+    value = loss_obj.init_score(labels, weight)
+    return float(value) if np.ndim(value) == 0 else np.asarray(value, dtype=np.float64)
+
+
+def _json_default(value):
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot store {value!r} in the booster attributes")
+
+
+def _set_output_count(params: dict, loss: Loss, n_outputs: int) -> None:
+    """num_class / num_target for the loss, checked against what the user passed."""
+    if loss.output_kind == "multiclass":
+        key, other = "num_class", "num_target"
+    elif loss.is_multi_output:
+        key, other = "num_target", "num_class"
+    else:
+        for name in ("num_class", "num_target"):
+            if int(params.get(name, 0) or 0) > 1:
+                raise ValueError(
+                    f"{loss.name} is a single-output loss, but params['{name}'] = "
+                    f"{params[name]}. Remove it."
+                )
+        return
+    given = params.get(key)
+    if given is not None and int(given) != n_outputs:
+        what = {"multiclass": "classes", "multi_quantile": "quantile levels"}.get(
+            loss.output_kind, "label columns"
+        )
+        raise ValueError(
+            f"params['{key}'] = {given} but {loss.name} has {n_outputs} {what} for these "
+            f"labels. Remove {key} (train sets it) or make them agree"
+            + (" (pass loss_params={'n_classes': ...} for classes absent from the labels)."
+               if loss.output_kind == "multiclass" else ".")
+        )
+    if int(params.get(other, 0) or 0) > 1:
+        raise ValueError(f"{loss.name} uses params['{key}'], not '{other}'; remove '{other}'.")
+    params[key] = n_outputs
+
+
+def _has_base_margin(dmatrix) -> bool:
+    return dmatrix.get_base_margin().size > 0
+
+
+def _check_params(params, engine_kwargs) -> dict:
+    if not isinstance(params, Mapping):
+        raise TypeError(f"params must be a dict of XGBoost parameters, got {type(params).__name__}.")
+    for key in ("obj", "custom_metric", "feval", "maximize"):
+        if key in engine_kwargs:
+            raise TypeError(
+                f"train() sets {key!r} from the loss; do not pass it (use boostloss.xgboost."
+                "objective/metric with xgb.train for a hand-made setup)."
+            )
+    params = dict(params)
+    if params.get("objective") is not None:
+        raise ValueError(
+            f"params['objective'] = {params['objective']!r} conflicts with loss=...: XGBoost "
+            "would use it to interpret base_score and predictions. Remove it."
+        )
+    params.pop("objective", None)
+    return params
+
+
+def _resolve_zero_hessian(zero_hessian: str, loss: Loss) -> str | None:
+    if zero_hessian not in ZERO_HESSIAN_STRATEGIES:
+        raise ValueError(
+            f"zero_hessian must be one of {ZERO_HESSIAN_STRATEGIES}, got {zero_hessian!r}."
+        )
+    return zero_hessian if loss.name in ZERO_HESSIAN_LOSSES else None
+
+
+def _check_refit_params(params: dict) -> None:
+    booster_type = params.get("booster", "gbtree")
+    problems = []
+    if booster_type != "gbtree":
+        problems.append(f"booster={booster_type!r} (the refit needs 'gbtree')")
+    if int(params.get("num_parallel_tree", 1) or 1) != 1:
+        problems.append(f"num_parallel_tree={params['num_parallel_tree']} (needs 1)")
+    if params.get("eval_metric") is not None:
+        problems.append(
+            "eval_metric (XGBoost computes it on the leaf values before the refit; the "
+            "boostloss metric is reported anyway)"
+        )
+    if problems:
+        raise ValueError(
+            "zero_hessian='refit' cannot be used with " + "; ".join(problems)
+            + ". Pass zero_hessian='surrogate' or change the parameters."
+        )
+
+
+def train(
+    params: Mapping[str, Any],
+    dtrain,
+    num_boost_round: int = 100,
+    *,
+    loss: str | Loss,
+    loss_params: Mapping[str, Any] | None = None,
+    evals: Sequence[tuple[Any, str]] = (),
+    early_stopping_rounds: int | None = None,
+    evals_result: dict | None = None,
+    verbose_eval: bool | int = False,
+    callbacks: Sequence[Any] | None = None,
+    xgb_model=None,
+    zero_hessian: str = "refit",
+    **engine_kwargs: Any,
+):
+    """Train an XGBoost booster on a boostloss loss, starting from its best constant.
+
+    Parameters
+    ----------
+    params : XGBoost parameters (copied). Must not set ``objective``; ``num_class`` /
+        ``num_target`` are set from the loss and labels (a conflicting value is an error).
+    dtrain : xgboost.DMatrix with labels (and optional weights).
+    loss, loss_params : a registered loss name (or alias) and its parameters, or a Loss.
+    evals, early_stopping_rounds, evals_result, verbose_eval, callbacks, xgb_model :
+        as in ``xgb.train``. The boostloss metric (``loss.name``) is reported for every
+        evaluation set and drives early stopping (minimised; the last set decides).
+        XGBoost's default metric is switched off unless ``params["eval_metric"]`` is given.
+    zero_hessian : "refit" (default), "surrogate" or "constant"; used only by
+        absolute_error and quantile (see the module docstring).
+    **engine_kwargs : passed on to ``xgb.train``.
+
+    The intercept: ``base_score`` is set to ``loss.init_score(labels, weights)`` (a (k,)
+    list for multi-output losses), so every evaluation set and ``booster.predict`` include
+    it. An explicit ``params["base_score"]`` is used as given (a margin). If ``dtrain`` has
+    a ``base_margin``, it is the whole starting margin (XGBoost's rule): ``base_score`` is
+    set to 0 and every evaluation set must carry its own base_margin. With ``xgb_model`` the
+    loaded model's intercept is kept.
+
+    Returns the ``xgboost.Booster`` with attributes ``boostloss_loss``,
+    ``boostloss_loss_params`` (JSON), ``boostloss_init_score`` (JSON) and
+    ``boostloss_intercept`` (where the init score lives), read back by ``predict``.
+    """
+    xgb = _import_xgboost()
+    loss_obj = resolve_loss(loss, dict(loss_params) if loss_params else None)
+    params = _check_params(params, engine_kwargs)
+    if not isinstance(dtrain, xgb.DMatrix):
+        raise TypeError(f"dtrain must be an xgboost.DMatrix, got {type(dtrain).__name__}.")
+    evals = list(evals or ())
+    for entry in evals:
+        if not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], xgb.DMatrix)):
+            raise TypeError(f"evals must be a list of (DMatrix, name) pairs, got {entry!r}.")
+
+    strategy = _resolve_zero_hessian(zero_hessian, loss_obj)
+    if strategy == "refit":
+        _check_refit_params(params)
+    base_objective = XGBoostObjective(loss_obj)
+    target = base_objective._target(dtrain)
+    _set_output_count(params, loss_obj, target.n_outputs)
+
+    init: float | np.ndarray | None = None
+    if xgb_model is not None:
+        intercept = "model"
+    elif params.get("base_score") is not None:
+        intercept = "user"
+    elif _has_base_margin(dtrain):
+        intercept = "data"
+        params["base_score"] = 0.0
+        missing = [name for dmatrix, name in evals if not _has_base_margin(dmatrix)]
+        if missing:
+            raise ValueError(
+                f"dtrain has a base_margin but the evaluation sets {missing} have none, so "
+                "they would be scored from a different start. Set base_margin on them too."
+            )
+    else:
+        init = loss_obj.init_score(target.labels, target.weight)
+        if np.ndim(init) == 0:
+            intercept, params["base_score"] = "base_score", float(init)
+        elif _xgboost_version() >= (3, 1):
+            intercept, params["base_score"] = "base_score", [float(v) for v in init]
+        else:  # older XGBoost has no vector base_score: put the intercept in the data
+            intercept, params["base_score"] = "base_margin", 0.0
+            for dmatrix in [dtrain] + [d for d, _ in evals]:
+                dmatrix.set_base_margin(np.tile(np.asarray(init, np.float32), (dmatrix.num_row(), 1)))
+    if params.get("eval_metric") is None:
+        params["disable_default_eval_metric"] = True
+
+    obj: XGBoostObjective = base_objective
+    feval: XGBoostMetric = XGBoostMetric(loss_obj)
+    callbacks = list(callbacks or ())
+    if strategy == "surrogate":
+        obj = _SurrogateObjective(loss_obj)
+    elif strategy == "refit":
+        refit = LeafRefit(
+            target.labels, target.weight, _zero_hessian_levels(loss_obj), dtrain,
+            [d for d, _ in evals],
+        )
+        obj = _RefitObjective(loss_obj, refit)
+        feval = _RefitMetric(loss_obj, refit)
+        callbacks.insert(0, _refit_callback(refit))  # first, so its after_training runs first
+    obj._targets = base_objective._targets  # reuse the validated training labels
+
+    booster = xgb.train(
+        params,
+        dtrain,
+        num_boost_round,
+        evals=evals,
+        obj=obj,
+        custom_metric=feval,
+        maximize=False,
+        early_stopping_rounds=early_stopping_rounds,
+        evals_result=evals_result,
+        verbose_eval=verbose_eval,
+        xgb_model=xgb_model,
+        callbacks=callbacks,
+        **engine_kwargs,
+    )
+    attributes = {
+        "loss": loss_obj.name,
+        "loss_params": json.dumps(loss_obj.get_params(), default=_json_default),
+        "init_score": json.dumps(None if init is None else np.asarray(init).tolist()),
+        "intercept": intercept,
+        "zero_hessian": strategy or "",
+    }
+    booster.set_attr(**{ATTRIBUTE_PREFIX + key: value for key, value in attributes.items()})
+    return booster
+
+
+def _stored_loss(booster) -> Loss:
+    name = booster.attr(ATTRIBUTE_PREFIX + "loss")
+    if name is None:
+        raise ValueError(
+            "this booster was not trained by boostloss.xgboost.train (it has no "
+            "boostloss_loss attribute); pass loss=... to predict."
+        )
+    params = json.loads(booster.attr(ATTRIBUTE_PREFIX + "loss_params") or "{}")
+    return get_loss(name, **params)
+
+
+def predict(
+    booster,
+    data,
+    *,
+    output: str = "response",
+    iteration_range: tuple[int, int] | None = None,
+    loss: str | Loss | None = None,
+) -> np.ndarray:
+    """Predict with a booster trained on a boostloss loss.
+
+    ``data``: a DMatrix, or anything ``booster.inplace_predict`` takes (numpy, pandas,
+    scipy.sparse). ``output="raw"`` returns margins (intercept included), ``"response"``
+    returns ``loss.transform(raw)`` (mean, probability, quantile, ...). Shape (n,) for
+    single-output losses, (n, k) for multi-output. Without ``iteration_range`` the best
+    iteration found by early stopping is used (all rounds if there was none). ``loss``
+    defaults to the one stored by ``train``. Returns float64.
+    """
+    xgb = _import_xgboost()
+    if output not in OUTPUTS:
+        raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}.")
+    loss_obj = _stored_loss(booster) if loss is None else get_loss(loss)
+    if iteration_range is None:
+        best = booster.attr("best_iteration")
+        iteration_range = (0, int(best) + 1) if best is not None else (0, 0)
+    if isinstance(data, xgb.DMatrix):
+        raw = booster.predict(data, output_margin=True, iteration_range=iteration_range)
+        has_margin = _has_base_margin(data)
+    else:
+        if isinstance(data, (list, tuple)):
+            data = np.asarray(data)
+        raw = booster.inplace_predict(data, iteration_range=iteration_range, predict_type="margin")
+        has_margin = False
+    raw = np.asarray(raw, dtype=np.float64)
+    if booster.attr(ATTRIBUTE_PREFIX + "intercept") == "base_margin" and not has_margin:
+        raw = raw + np.asarray(json.loads(booster.attr(ATTRIBUTE_PREFIX + "init_score")))
+    if not loss_obj.is_multi_output and raw.ndim == 2 and raw.shape[1] == 1:
+        raw = raw[:, 0]
+    return raw if output == "raw" else loss_obj.transform(raw)
