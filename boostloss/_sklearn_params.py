@@ -246,7 +246,13 @@ def xgboost_params(p: BoostingParams) -> dict[str, Any]:
 
 def lightgbm_params(p: BoostingParams) -> dict[str, Any]:
     """Parameters for ``lightgbm.train`` (see the module docstring for the map)."""
-    params: dict[str, Any] = {"learning_rate": p.learning_rate, "verbosity": -1}
+    # feature_pre_filter=False: LightGBM's custom-objective path re-initialises the tree
+    # learner (Booster.update -> reset_parameter({"objective": "none"})), which aborts with
+    # "Check failed: (train_data->num_features()) > (0)" when the Dataset pre-filtered every
+    # feature (fewer than 2 * min_data_in_leaf rows; LightGBM issue #5667). Unfiltered
+    # features that cannot be split change no tree, so results stay those of LightGBM.
+    params: dict[str, Any] = {"learning_rate": p.learning_rate, "verbosity": -1,
+                              "feature_pre_filter": False}
     optional = {
         "max_depth": p.max_depth,
         "num_leaves": p.num_leaves,

@@ -77,5 +77,5 @@ class ProgressBar:
             }
             self.update(latest)
 
-        _lightgbm_progress.order = 40  # after LightGBM's own record/log callbacks
+        _lightgbm_progress.order = 25  # after recording (20), before early stopping (30)
         return _lightgbm_progress

@@ -83,6 +83,14 @@ def _loss_class(loss) -> type[Loss] | None:
     return None
 
 
+def _sparse_matrix(X):
+    """scipy sparse arrays as sparse matrices: LightGBM only recognises ``csr_matrix`` and
+    ``csc_matrix`` (an ``csr_array`` would be converted with a warning). No data is copied."""
+    if sparse.issparse(X) and not isinstance(X, sparse.spmatrix):
+        return sparse.csr_matrix(X) if X.format == "csr" else sparse.csc_matrix(X)
+    return X
+
+
 class _BoostLossModel(BaseEstimator):
     """Parameters, data validation, training and attributes shared by both estimators."""
 
@@ -117,7 +125,7 @@ class _BoostLossModel(BaseEstimator):
 
     def _validate_X_predict(self, X):
         check_is_fitted(self, "booster_")
-        return validate_data(self, X, reset=False, **self._X_CHECKS)
+        return _sparse_matrix(validate_data(self, X, reset=False, **self._X_CHECKS))
 
     # ------------------------------------------------------------------ hooks
     def _prepare_target(self, y) -> tuple[np.ndarray, Loss, np.ndarray | None]:
@@ -147,7 +155,7 @@ class _BoostLossModel(BaseEstimator):
         for i, pair in enumerate(eval_set):
             if not isinstance(pair, (tuple, list)) or len(pair) != 2:
                 raise TypeError(f"eval_set[{i}] must be an (X, y) pair, got {type(pair).__name__}.")
-            X_eval = validate_data(self, pair[0], reset=False, **self._X_CHECKS)
+            X_eval = _sparse_matrix(validate_data(self, pair[0], reset=False, **self._X_CHECKS))
             y_eval = self._prepare_eval_target(pair[1], i, loss)
             if y_eval.shape[0] != X_eval.shape[0]:
                 raise ValueError(
@@ -162,6 +170,7 @@ class _BoostLossModel(BaseEstimator):
         params = BoostingParams.from_estimator(self)
         self._check_own_params()
         X, y = validate_data(self, X, y, **self._X_CHECKS, **self._y_checks)
+        X = _sparse_matrix(X)
         y, loss, strata = self._prepare_target(y)
         sample_weight = check_sample_weight(sample_weight, X.shape[0])
         evals = self._eval_sets(eval_set, eval_sample_weight, loss)
