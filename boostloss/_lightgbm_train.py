@@ -65,7 +65,7 @@ class _TrainingObjective:
         raw = np.asarray(preds, dtype=np.float64)
         if self.renewal is not None:
             self.renewal.sync()
-            raw = self.renewal.corrected(train_data, raw)
+            raw = self.renewal.scores(train_data, raw)
         if not self._checked:
             check_raw_shape(self.loss, self.target, raw, "the training data")
             self._checked = True
@@ -86,7 +86,7 @@ class _TrainingMetric:
         raw = np.asarray(preds, dtype=np.float64)
         if self.renewal is not None:
             self.renewal.sync()
-            raw = self.renewal.corrected(eval_data, raw)
+            raw = self.renewal.scores(eval_data, raw)
         return self.loss.name, self.loss._metric(target.labels, raw, target.weight), False
 
 
@@ -98,7 +98,7 @@ class _CorrectedFeval:
 
     def __call__(self, preds, eval_data):
         self.renewal.sync()
-        return self.feval(self.renewal.corrected(eval_data, preds), eval_data)
+        return self.feval(self.renewal.scores(eval_data, preds).copy(), eval_data)
 
 
 class _RenewalAttach:
