@@ -7,7 +7,8 @@
   ``poisson``/``tweedie`` need y >= 0, ``gamma`` y > 0), the binary losses, or the
   multiclass losses. Left out by default, and said so in the output: ``expectile`` and
   ``quantile`` (they estimate an expectile or quantile, not the mean; ask for them with
-  ``--losses quantile:alpha=0.9``) and ``multilabel_logistic`` (needs several target columns).
+  ``--losses quantile:alpha=0.9``), ``smooth_l1`` (huber(delta=beta) / beta: the same
+  minimiser as huber) and ``multilabel_logistic`` (needs several target columns).
 - Scale parameters (huber/pseudo_huber ``delta``, smooth_l1 ``beta``, fair ``c``) are in the
   target's units; when not given they are set to the robust spread of the target,
   1.4826 * median(|y - median(y)|), so the loss switches from quadratic to linear at about
@@ -31,12 +32,11 @@ from typing import Any
 import numpy as np
 
 from ._cli_data import CliError, Problem
+from ._cli_metrics import DEFAULT_RANK, FoldPrediction, Metric, metrics_for
 from .registry import LOSSES, canonical_name, get_loss
 
 __all__ = [
     "LossSpec",
-    "Metric",
-    "METRICS",
     "DEFAULT_RANK",
     "Settings",
     "LossResult",
@@ -50,8 +50,9 @@ __all__ = [
 
 SCALE_PARAMETERS = {"huber": "delta", "pseudo_huber": "delta", "smooth_l1": "beta", "fair": "c"}
 NOT_BY_DEFAULT = {
-    "expectile": "estimates an expectile, not the mean (expectile:alpha=0.5 is squared_error)",
-    "quantile": "estimates a quantile; ask for it with --losses quantile:alpha=0.9",
+    "expectile": "it estimates an expectile; expectile:alpha=0.5 is squared_error",
+    "quantile": "it estimates a quantile; ask for it with --losses quantile:alpha=0.9",
+    "smooth_l1": "it is huber(delta=beta) / beta, the same minimiser as huber",
 }
 
 
@@ -139,7 +140,7 @@ def default_loss_specs(problem: Problem) -> tuple[list[LossSpec], list[str]]:
         if cls.task != problem.task:
             continue
         if name in NOT_BY_DEFAULT:
-            notes.append(f"not run by default: {name} ({NOT_BY_DEFAULT[name]})")
+            notes.append(f"not run by default: {name}, since {NOT_BY_DEFAULT[name]}")
             continue
         reason = _label_problem(cls(), problem.y) if problem.task == "regression" else None
         if reason:
@@ -198,158 +199,27 @@ def resolve_specs(specs: list[LossSpec], problem: Problem) -> tuple[list[LossSpe
             f"{scale:.4g} (in units of {problem.target}); set them with e.g. --losses huber:delta=2"
         )
     if any(spec.name == "log_cosh" for spec in specs) and scale is not None and scale > 10:
+        floor = next(get_loss(s.name, **s.all_params).hessian_floor for s in specs
+                     if s.name == "log_cosh")
         notes.append(
-            f"log_cosh has no scale parameter: it is quadratic only for |error| < ~1, so on a target "
-            f"spread over {scale:.3g} it acts like absolute error"
+            f"log_cosh has no scale parameter: its gradient is -tanh(error), +-1 once |error| > ~2, "
+            f"so on a target spread over {scale:.3g} each tree moves a prediction by at most "
+            f"learning_rate / hessian_floor = learning_rate / {floor:g} and it underfits; "
+            "standardise the target or use huber / pseudo_huber, whose delta is in y's units"
         )
+    for spec in specs:
+        beta = spec.all_params.get("beta", 1.0) if spec.name == "smooth_l1" else None
+        if beta is not None and beta > 10:
+            notes.append(
+                f"smooth_l1's Hessian is 1/beta = {1 / beta:.3g} per row, so the engines' "
+                "min_child_weight / reg_lambda (XGBoost: 1 and 1) dominate its splits and leaf "
+                "values; huber(delta=beta) is the same loss times beta"
+            )
     labels = [spec.label for spec in specs]
     repeated = sorted({label for label in labels if labels.count(label) > 1})
     if repeated:
         raise CliError(f"--losses lists {', '.join(repeated)} more than once.")
     return specs, notes
-
-
-# ---------------------------------------------------------------------------------- metrics
-@dataclass(frozen=True)
-class Metric:
-    """A held-out score. ``direction``: +1 higher is better, -1 lower, 0 closest to 0."""
-
-    key: str
-    title: str
-    direction: int
-    compute: Callable[[Any], float]
-
-
-@dataclass
-class FoldPrediction:
-    """What a fitted model says about one held-out fold."""
-
-    y: np.ndarray
-    prediction: np.ndarray  # regression: response; classification: predicted class
-    probability: np.ndarray | None = None  # binary (n,) of class 1, multiclass (n, k)
-    score: np.ndarray | None = None  # binary ranking score (probability or margin)
-    quantile_level: float | None = None
-
-
-def _r2(p: FoldPrediction) -> float:
-    from sklearn.metrics import r2_score
-
-    return float(r2_score(p.y, p.prediction))
-
-
-def _pinball(p: FoldPrediction) -> float:
-    if p.quantile_level is None:
-        return math.nan
-    from .metrics import pinball
-
-    return pinball(p.y, p.prediction, alpha=p.quantile_level)
-
-
-def _below(p: FoldPrediction) -> float:
-    if p.quantile_level is None:
-        return math.nan
-    return float(np.mean(p.y <= p.prediction))
-
-
-def _needs_probability(function: Callable[[FoldPrediction], float]) -> Callable[[FoldPrediction], float]:
-    def compute(p: FoldPrediction) -> float:
-        return math.nan if p.probability is None else function(p)
-
-    return compute
-
-
-def _binary_log_loss(p: FoldPrediction) -> float:
-    from sklearn.metrics import log_loss
-
-    return float(log_loss(p.y, p.probability, labels=[0, 1]))
-
-
-def _brier(p: FoldPrediction) -> float:
-    return float(np.mean((p.probability - p.y) ** 2))
-
-
-def _roc_auc(p: FoldPrediction) -> float:
-    from sklearn.metrics import roc_auc_score
-
-    return float(roc_auc_score(p.y, p.score))
-
-
-def _average_precision(p: FoldPrediction) -> float:
-    from sklearn.metrics import average_precision_score
-
-    return float(average_precision_score(p.y, p.score))
-
-
-def _f1(p: FoldPrediction) -> float:
-    from sklearn.metrics import f1_score
-
-    return float(f1_score(p.y, p.prediction, zero_division=0.0))
-
-
-def _multiclass_log_loss(p: FoldPrediction) -> float:
-    from sklearn.metrics import log_loss
-
-    return float(log_loss(p.y, p.probability, labels=np.arange(p.probability.shape[1])))
-
-
-def _accuracy(p: FoldPrediction) -> float:
-    return float(np.mean(p.y == p.prediction))
-
-
-def _macro_f1(p: FoldPrediction) -> float:
-    from sklearn.metrics import f1_score
-
-    return float(f1_score(p.y, p.prediction, average="macro", zero_division=0.0))
-
-
-def _rmse(p: FoldPrediction) -> float:
-    from .metrics import rmse
-
-    return rmse(p.y, p.prediction)
-
-
-def _mae(p: FoldPrediction) -> float:
-    from .metrics import mae
-
-    return mae(p.y, p.prediction)
-
-
-def _bias(p: FoldPrediction) -> float:
-    from .metrics import mean_bias_error
-
-    return mean_bias_error(p.y, p.prediction)
-
-
-METRICS: dict[str, list[Metric]] = {
-    "regression": [
-        Metric("rmse", "RMSE", -1, _rmse),
-        Metric("mae", "MAE", -1, _mae),
-        Metric("bias", "mean bias", 0, _bias),
-        Metric("r2", "R2", +1, _r2),
-        Metric("pinball", "pinball", -1, _pinball),
-        Metric("below", "share y<=pred", 0, _below),
-    ],
-    "binary": [
-        Metric("log_loss", "log loss", -1, _needs_probability(_binary_log_loss)),
-        Metric("brier", "Brier", -1, _needs_probability(_brier)),
-        Metric("roc_auc", "ROC AUC", +1, _roc_auc),
-        Metric("average_precision", "avg precision", +1, _average_precision),
-        Metric("f1", "F1", +1, _f1),
-    ],
-    "multiclass": [
-        Metric("log_loss", "log loss", -1, _multiclass_log_loss),
-        Metric("accuracy", "accuracy", +1, _accuracy),
-        Metric("macro_f1", "macro F1", +1, _macro_f1),
-    ],
-}
-DEFAULT_RANK = {"regression": "rmse", "binary": "log_loss", "multiclass": "log_loss"}
-QUANTILE_ONLY = ("pinball", "below")
-
-
-def metrics_for(task: str, specs: list[LossSpec]) -> list[Metric]:
-    """The task's metrics; pinball and coverage columns only when a quantile loss runs."""
-    has_quantile = any(spec.name == "quantile" for spec in specs)
-    return [m for m in METRICS[task] if has_quantile or m.key not in QUANTILE_ONLY]
 
 
 # ---------------------------------------------------------------------------------- fitting
@@ -458,7 +328,7 @@ def cross_validate(
     message as a failed row and skipped for the remaining folds; the other losses go on.
     """
     splits = _splits(problem, settings)
-    metrics = metrics_for(problem.task, specs)
+    metrics = metrics_for(problem.task, [spec.name for spec in specs])
     results = []
     for spec in specs:
         result = LossResult(spec, {m.key: [] for m in metrics})
@@ -512,7 +382,7 @@ def _mean_std(values: list[float]) -> tuple[float, float]:
 
 def summarise(results: list[LossResult], problem: Problem, rank_by: str | None = None) -> Summary:
     """Fold means and stds; rows sorted best first by ``rank_by`` (failed rows last)."""
-    metrics = metrics_for(problem.task, [r.spec for r in results])
+    metrics = metrics_for(problem.task, [r.spec.name for r in results])
     key = rank_by or DEFAULT_RANK[problem.task]
     try:
         rank_metric = next(m for m in metrics if m.key == key)

@@ -14,7 +14,8 @@ Rules (also stated in ``boostloss compare --help`` and README.md):
 
   * two distinct values -> ``binary`` (sorted; the second one is the positive class),
   * text with 3 to ``MAX_CLASSES`` distinct values, or integers that are exactly
-    0..k-1 with k <= ``MAX_AUTO_CLASSES`` -> ``multiclass`` (sorted values -> 0..k-1),
+    0..k-1 with k <= ``MAX_AUTO_CLASSES`` (20), each in at least ``MIN_AUTO_CLASS_ROWS`` (5)
+    rows -> ``multiclass`` (sorted values -> 0..k-1),
   * any other numbers -> ``regression``.
 
   Counts such as 0, 1, 2, 3 (every value present) look like class labels; pass
@@ -41,6 +42,7 @@ __all__ = [
 TASKS = ("auto", "regression", "binary", "multiclass")
 MAX_CATEGORIES = 20  # text feature columns with at most this many values are one-hot encoded
 MAX_AUTO_CLASSES = 20  # integer targets 0..k-1 with k <= this are detected as multiclass
+MIN_AUTO_CLASS_ROWS = 5  # ... and every label in at least this many rows
 MAX_CLASSES = 100  # more classes than this is refused (and text targets with more)
 
 
@@ -248,9 +250,10 @@ def _detect_task(values: np.ndarray, numeric: bool) -> tuple[str, str]:
             f"the target is text with {k} distinct values (more than {MAX_CLASSES} classes); "
             "pass a numeric target for regression or a column with fewer classes."
         )
-    integer_valued = np.all(np.mod(distinct, 1) == 0)
-    if integer_valued and 3 <= k <= MAX_AUTO_CLASSES and np.array_equal(distinct, np.arange(k)):
-        return "multiclass", f"integer labels 0..{k - 1}"
+    if 3 <= k <= MAX_AUTO_CLASSES and np.array_equal(distinct, np.arange(k)):
+        counts = np.bincount(values.astype(np.int64), minlength=k)
+        if counts.min() >= MIN_AUTO_CLASS_ROWS:
+            return "multiclass", f"integer labels 0..{k - 1}"
     return "regression", f"numeric with {k} distinct values"
 
 

@@ -178,7 +178,7 @@ def compare_command(
     out = _console()
     out.print(
         f"data: {problem.source}, {problem.n_rows} rows x {len(problem.feature_names)} "
-        f"features, target {problem.target!r}, task {problem.task} ({problem.task_reason})"
+        f"feature{'s' if len(problem.feature_names) != 1 else ''}, target {problem.target!r}, task {problem.task} ({problem.task_reason})"
     )
     results = _run(problem, specs, settings, quiet)
     summary = summarise(results, problem, rank_by or DEFAULT_RANK[problem.task])
