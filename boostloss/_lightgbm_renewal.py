@@ -31,9 +31,11 @@ row moved by exactly the old value of its leaf (up to one rounding of the additi
 row's leaf is the one whose old value matches that difference. This costs one subtraction and
 a binary search per row instead of a tree traversal (``predict(pred_leaf=True)`` on the raw
 features costs about as much as growing the tree). Leaves whose old values coincide (within the
-rounding tolerance) cannot be told apart this way: their rows are assigned with
-``predict(pred_leaf=True)`` on the raw features when every Dataset still holds them, and
-otherwise those leaves keep their Newton values (counted in ``stats['tied_leaves_kept']``).
+rounding tolerance) cannot be told apart this way, and they are common (every pure leaf of a
+quantile loss has the same Newton step): their rows are assigned with
+``predict(pred_leaf=True)`` on the raw features. The training helper therefore requires every
+Dataset to hold its raw features; without them those leaves would keep their Newton values
+(counted in ``stats['tied_leaves_kept']``).
 
 Differences from native LightGBM, by construction: with bagging (bagging_fraction < 1 or
 GOSS), native renewal uses only the in-bag rows of a leaf; LightGBM does not expose the bag,

@@ -318,6 +318,21 @@ def _features(dataset):
     return data
 
 
+def _require_features(loss: Loss, held: dict[int, Any], prepared: dict) -> None:
+    """Leaf renewal identifies each row's leaf from score changes; rows of leaves that share a
+    value (common for quantile losses: every pure leaf has the same Newton step) need
+    ``predict(pred_leaf=True)`` on the raw features, so every Dataset must still hold them."""
+    missing = [key for key, value in held.items() if value is None]
+    if missing:
+        raise ValueError(
+            f"{loss.name} re-fits each tree's leaves, which needs the raw features of every "
+            f"Dataset, but {len(missing)} of them no longer hold any (a Dataset built from a "
+            "file, or already constructed with free_raw_data=True, e.g. by an earlier "
+            "training). Pass fresh Datasets, or build them with lgb.Dataset(X, y, "
+            "free_raw_data=False)."
+        )
+
+
 def _check_renewal_params(params: dict, loss: Loss) -> None:
     key, boosting = find_param(params, "boosting")
     if boosting is not None and str(boosting).lower() not in _RENEWAL_BOOSTING:
@@ -348,10 +363,13 @@ def train_booster(
     evals_result: dict | None,
     engine_kwargs: dict,
     labels: dict[int, np.ndarray] | None = None,
+    features: dict[int, Any] | None = None,
 ):
     """Train one booster for a single-output or multiclass loss (arguments already checked).
 
-    ``labels`` optionally overrides the labels of Datasets by ``id`` (per-column training).
+    ``labels`` optionally overrides the labels of Datasets by ``id`` (per-column training);
+    ``features`` supplies raw features by ``id`` for Datasets a previous training has
+    already constructed (and freed).
     """
     lgb = require_lightgbm()
     params = dict(params)
@@ -384,8 +402,10 @@ def train_booster(
     renewal = None
     if level is not None:
         others = [d for d in valid_sets if d is not train_set]
-        features = {key: _features(dataset) for key, (dataset, _) in prepared.items()}
-        renewal = LeafRenewal(level, train_target, train_set, others, features)
+        known = features or {}
+        held = {key: known.get(key, _features(dataset)) for key, (dataset, _) in prepared.items()}
+        _require_features(loss, held, prepared)
+        renewal = LeafRenewal(level, train_target, train_set, others, held)
 
     params["objective"] = _TrainingObjective(loss, train_target, renewal)
     user_feval = engine_kwargs.pop("feval", None)
@@ -522,6 +542,8 @@ def train_per_output(
         k = full_target.n_outputs
         mapping = None
         column_train, column_valid = train_set, list(valid_sets)
+    # the first column's training constructs the Datasets and may free their raw data
+    features = {id(d): _features(d) for d in [column_train, *column_valid]}
     if dataset_init_score(train_set) is None:
         init_score = loss._init_score(full_target.labels, full_target.weight)
     else:
@@ -548,6 +570,7 @@ def train_per_output(
                 evals_result=result,
                 engine_kwargs=dict(engine_kwargs),
                 labels=labels,
+                features=features,
             )
         )
         column_results.append(result)
