@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -317,7 +318,11 @@ def _fit_lightgbm(client, params, X, y, sample_weight, loss, init_score, num_boo
         client=client, objective=LightGBMObjective(loss), n_estimators=num_boost_round,
         **engine_params,
     )
-    model.fit(X, y, sample_weight=sample_weight, init_score=constant_like(y, init_score))
+    with warnings.catch_warnings():
+        # LGBMRegressor always carries n_jobs, which lightgbm.dask replaces by the workers'
+        # threads and warns about even when nobody set it.
+        warnings.filterwarnings("ignore", message="Parameter n_jobs will be ignored")
+        model.fit(X, y, sample_weight=sample_weight, init_score=constant_like(y, init_score))
     booster = model.booster_
     fold_intercept(booster, init_score)
     booster.boostloss_ = BoostLossInfo(loss=loss, init_score=init_score)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
@@ -61,6 +61,20 @@ class _DaskBoostLossModel(BaseEstimator):
     # BoostingParams.from_estimator reads them.
     n_jobs = None
     validation_fraction = None
+
+    def __sklearn_clone__(self):
+        """clone() copies every parameter except the client, which is shared (a
+        ``distributed.Client`` cannot be copied)."""
+        params = self.get_params(deep=False)
+        copied = {key: value if key == "client" else clone(value, safe=False)
+                  for key, value in params.items()}
+        return type(self)(**copied)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickles without the client (it cannot be pickled); the fitted model is kept."""
+        state = dict(self.__dict__)
+        state["client"] = None
+        return state
 
     def _engine_params(self) -> tuple[str, dict[str, Any], int, int | None]:
         params = BoostingParams.from_estimator(self)

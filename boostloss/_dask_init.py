@@ -72,10 +72,10 @@ def init_strategy(loss: Loss) -> str:
 def distributed_init_score(parts: TargetParts, loss: Loss):
     """``loss.init_score`` of the whole distributed dataset held by ``parts``."""
     strategy = init_strategy(loss)
-    count, total_weight, _, _ = _global_range(parts)
-    if count == 0:
+    stats = parts.map(_range_stats)
+    if sum(s[4] for s in stats) == 0:
         raise ValueError(f"{loss.name}: init_score needs at least one sample, got none.")
-    if not total_weight > 0:
+    if not math.fsum(s[1] for s in stats) > 0:
         raise ValueError("sample_weight sums to zero: at least one sample needs a positive weight.")
     if strategy == "label_totals":
         values, totals = _label_totals(parts)
@@ -103,14 +103,16 @@ def _positive(labels, weight):
 
 
 def _range_stats(labels, weight):
-    """(rows with weight > 0, their weight sum, min y, max y) of one partition (1-D labels)."""
+    """(rows with weight > 0, their weight sum, min y, max y, all rows) of one partition;
+    min/max only for 1-D labels."""
+    n_rows = int(labels.shape[0])
     values, w = _positive(labels, weight)
-    if values.size == 0:
-        return 0, 0.0, math.inf, -math.inf
+    if values.shape[0] == 0:
+        return 0, 0.0, math.inf, -math.inf, n_rows
     total = float(values.shape[0]) if w is None else float(w.sum())
     if values.ndim != 1:
-        return int(values.shape[0]), total, math.nan, math.nan
-    return int(values.size), total, float(values.min()), float(values.max())
+        return int(values.shape[0]), total, math.nan, math.nan, n_rows
+    return int(values.size), total, float(values.min()), float(values.max()), n_rows
 
 
 def _weighted_sums(labels, weight):
@@ -157,15 +159,22 @@ def _cut_points(low: float, high: float, n_bins: int) -> np.ndarray:
 
 
 def _bracket_histograms(labels, weight, *, brackets):
-    """Per bracket (low, high, cuts): weight and row count per bin (low, c1], ..., (c_m, high]."""
+    """Per bracket (low, high, cuts): weight, row count, smallest and largest value per bin
+    (low, c1], (c1, c2], ..., (c_m, high]."""
     values, w = _positive(labels, weight)
     out = []
     for low, high, cuts in brackets:
         inside = (values > low) & (values <= high)
-        bins = np.searchsorted(cuts, values[inside], side="left")
-        counts = np.bincount(bins, minlength=cuts.size + 1).astype(np.float64)
-        weights = counts if w is None else np.bincount(bins, weights=w[inside], minlength=cuts.size + 1)
-        out.append((weights, counts))
+        chosen = values[inside]
+        bins = np.searchsorted(cuts, chosen, side="left")
+        size = cuts.size + 1
+        counts = np.bincount(bins, minlength=size).astype(np.float64)
+        weights = counts if w is None else np.bincount(bins, weights=w[inside], minlength=size)
+        smallest = np.full(size, math.inf)
+        largest = np.full(size, -math.inf)
+        np.minimum.at(smallest, bins, chosen)
+        np.maximum.at(largest, bins, chosen)
+        out.append((weights, counts, smallest, largest))
     return out
 
 
@@ -203,44 +212,55 @@ def weighted_quantiles(
     next value when the cumulative weight hits the target exactly; zero weights ignored).
 
     Distributed selection: keep a bracket (low, high] known to hold the answer. Each round is
-    one pass over the partitions computing a weighted histogram of the bracket on ``n_bins``
-    equal-width bins; the bracket becomes the bin where the cumulative weight crosses the
-    target. Once at most ``gather_limit`` rows remain in it (or it holds one representable
-    value), a last pass returns those rows as distinct values with their total weights, plus
-    the total weight and nearest value on each side of the bracket. On that small summary the
-    single-machine rule gives the same answer as on the full data, because it sees the same
-    cumulative weights around the target. The only possible difference: a cumulative weight
-    that equals the target to within floating-point rounding, summed in another order.
-    Rounds: at most ~log(range / resolution) / log(n_bins), about 6 for float64 data.
+    one pass over the partitions computing, on ``n_bins`` equal-width bins between the
+    smallest and largest value in the bracket, the weight, row count, smallest and largest
+    value of every bin; the bracket becomes the bin where the cumulative weight crosses the
+    target, shrunk to the values it holds. Once at most ``gather_limit`` rows remain in it, or
+    they all share one value (ties), a last pass returns them as distinct values with their
+    total weights, plus the total weight and nearest value on each side of the bracket. On
+    that small summary the single-machine rule gives the same answer as on the full data,
+    because it sees the same cumulative weights around the target. The only possible
+    difference: a cumulative weight that equals the target to within floating-point
+    rounding, summed in another order. Each round divides the bracket's value range by
+    ``n_bins`` (1024): a handful of rounds for real data.
     """
     levels = np.atleast_1d(np.asarray(levels, dtype=np.float64))
     count, total, low, high = _global_range(parts)
     if count == 0:
         raise ValueError("weighted quantile of an empty dataset (or all weights zero).")
-    brackets = [[float(np.nextafter(low, -math.inf)), high, float(count), float(level * total)]
-                for level in levels]
-    below = [0.0] * levels.size
+    # Per level: the bracket (low, high], its row count, the smallest and largest value in
+    # it, the target cumulative weight and the weight at or below ``low``.
+    brackets = [
+        {"low": float(np.nextafter(low, -math.inf)), "high": high, "count": float(count),
+         "min": low, "max": high, "target": float(level * total), "below": 0.0}
+        for level in levels
+    ]
 
-    def active(b) -> bool:
-        return b[2] > gather_limit and float(np.nextafter(b[0], math.inf)) < b[1]
+    def active(b) -> bool:  # more rows than we gather, and more than one distinct value
+        return b["count"] > gather_limit and b["min"] < b["max"]
 
     while any(active(b) for b in brackets):
-        todo = [i for i, b in enumerate(brackets) if active(b)]
-        cuts = [_cut_points(brackets[i][0], brackets[i][1], n_bins) for i in todo]
-        spec = [(brackets[i][0], brackets[i][1], c) for i, c in zip(todo, cuts, strict=True)]
+        todo = [b for b in brackets if active(b)]
+        cuts = [_cut_points(b["min"], b["max"], n_bins) for b in todo]
+        spec = [(b["low"], b["high"], c) for b, c in zip(todo, cuts, strict=True)]
         results = parts.map(_bracket_histograms, brackets=spec)
-        for j, i in enumerate(todo):
+        for j, b in enumerate(todo):
             weights = np.sum([r[j][0] for r in results], axis=0)
             counts = np.sum([r[j][1] for r in results], axis=0)
-            cumulative = below[i] + np.cumsum(weights)
-            target = brackets[i][3]
-            b = int(np.searchsorted(cumulative, target, side="left"))
-            b = min(b, int(np.flatnonzero(counts)[-1]))  # rounding: stay on a non-empty bin
-            edges = np.concatenate([[brackets[i][0]], cuts[j], [brackets[i][1]]])
-            below[i] = below[i] + (float(np.sum(weights[:b])) if b else 0.0)
-            brackets[i][0], brackets[i][1], brackets[i][2] = edges[b], edges[b + 1], counts[b]
+            smallest = np.min([r[j][2] for r in results], axis=0)
+            largest = np.max([r[j][3] for r in results], axis=0)
+            cumulative = b["below"] + np.cumsum(weights)
+            k = int(np.searchsorted(cumulative, b["target"], side="left"))
+            k = min(k, int(np.flatnonzero(counts)[-1]))  # rounding: stay on a non-empty bin
+            while counts[k] == 0:  # an empty bin cannot hold the answer: take the next one
+                k += 1
+            # The new bracket is the chosen bin, shrunk to the values it holds.
+            b["below"] += float(np.sum(weights[:k])) if k else 0.0
+            b["low"] = float(np.nextafter(smallest[k], -math.inf))
+            b["high"] = float(largest[k])
+            b["min"], b["max"], b["count"] = float(smallest[k]), float(largest[k]), counts[k]
 
-    rows = parts.map(_bracket_rows, brackets=[(b[0], b[1]) for b in brackets])
+    rows = parts.map(_bracket_rows, brackets=[(b["low"], b["high"]) for b in brackets])
     scores = []
     for j, level in enumerate(levels):
         values, weights = _summary(r[j] for r in rows)
