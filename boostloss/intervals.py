@@ -398,10 +398,10 @@ colsample, reg_lambda, engine_params, random_state :
         if n_calibration < needed or n_samples - n_calibration < 2:
             raise ValueError(
                 f"too few samples for conformal calibration: the outermost interval "
-                f"[{levels[pairs[-1][0]]!r}, {levels[pairs[-1][1]]!r}] (miscoverage "
+                f"[{float(levels[pairs[-1][0]])!r}, {float(levels[pairs[-1][1]])!r}] (miscoverage "
                 f"{smallest_alpha:.4g}) needs at least {needed} calibration rows "
                 f"(ceil((n + 1)(1 - alpha)) <= n) and 2 training rows, but "
-                f"calibration_fraction={self.calibration_fraction!r} of {n_samples} rows "
+                f"calibration_fraction={self.calibration_fraction!r} of n_samples={n_samples} "
                 f"gives {n_calibration} calibration and {n_samples - n_calibration} training "
                 f"rows. Pass more rows, a larger calibration_fraction, or calibration=None."
             )

@@ -306,9 +306,9 @@ def test_uncalibrated_reproduces_boostloss_regressor(uncalibrated, data):
 )
 def test_uncalibrated_lightgbm_equals_the_list_form_of_boostloss_regressor(data):
     X, y = data
-    model = QuantileIntervalRegressor(calibration=None, quantiles=FAN, backend="lightgbm",
+    model = QuantileIntervalRegressor(calibration=None, backend="lightgbm",
                                       **UNCALIBRATED).fit(X, y)
-    reference = bl.BoostLossRegressor(loss="quantile", loss_params={"alpha": FAN},
+    reference = bl.BoostLossRegressor(loss="quantile", loss_params={"alpha": [0.05, 0.5, 0.95]},
                                       backend="lightgbm", **UNCALIBRATED).fit(X, y)
     np.testing.assert_allclose(model.predict_quantiles(X), np.sort(reference.predict(X), axis=1),
                                rtol=1e-6, atol=1e-6)
@@ -344,10 +344,10 @@ def test_uncalibrated_xgboost_reproduces_the_adapter(data):
 
 def test_lightgbm_parallel_levels_equal_serial(data):
     X, y = data
-    serial = small_model(backend="lightgbm", quantiles=FAN, n_jobs=1).fit(X, y)
-    parallel = small_model(backend="lightgbm", quantiles=FAN, n_jobs=2).fit(X, y)
-    assert len(parallel.estimators_) == len(FAN)
-    assert [m.n_jobs for m in parallel.estimators_] == [1] * len(FAN)
+    serial = small_model(backend="lightgbm", n_jobs=1).fit(X, y)
+    parallel = small_model(backend="lightgbm", n_jobs=2).fit(X, y)
+    assert len(parallel.estimators_) == 3
+    assert [m.n_jobs for m in parallel.estimators_] == [1, 1, 1]
     np.testing.assert_allclose(parallel.predict_quantiles(X), serial.predict_quantiles(X),
                                rtol=1e-6, atol=1e-6)
 
@@ -493,3 +493,40 @@ def test_interval_levels_are_rounded():
     assert interval_levels(0.9) == (0.05, 0.95)
     assert interval_levels(0.8) == (0.1, 0.9)
     assert interval_levels(0.5) == (0.25, 0.75)
+
+
+# ---------------------------------------------------------------------------
+# scikit-learn's estimator checks
+# ---------------------------------------------------------------------------
+
+_SPLIT_WEIGHTS = (
+    "a random calibration split of weighted rows is not the split of repeated rows, so "
+    "weights equal repetitions only for the quantile models (calibration=None passes)"
+)
+
+
+def _estimator_checks():
+    from sklearn.utils.estimator_checks import check_estimator
+
+    fast = dict(n_estimators=10, learning_rate=0.5, n_jobs=1, random_state=0)
+    configs = [
+        (QuantileIntervalRegressor(calibration=None, **fast), {}),
+        # coverage 0.5 needs 1 calibration row: the checks' datasets have 10-30 rows.
+        (QuantileIntervalRegressor(coverage=0.5, calibration_fraction=0.5, **fast), {
+            "check_sample_weight_equivalence_on_dense_data": _SPLIT_WEIGHTS,
+            "check_sample_weight_equivalence_on_sparse_data": _SPLIT_WEIGHTS,
+        }),
+    ]
+    return check_estimator, configs
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("config", [0, 1], ids=["uncalibrated", "conformal"])
+def test_sklearn_estimator_checks(config):
+    check_estimator, configs = _estimator_checks()
+    estimator, expected = configs[config]
+    results = check_estimator(estimator, on_fail=None, expected_failed_checks=expected)
+    failed = [(r["check_name"], str(r["exception"])[:200]) for r in results
+              if r["status"] == "failed"]
+    assert not failed, failed
+    assert sum(r["status"] == "passed" for r in results) > 40
