@@ -38,6 +38,8 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from functools import update_wrapper
+from types import MethodType
 from typing import Any
 
 import numpy as np
@@ -46,7 +48,6 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import DataConversionWarning
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
@@ -89,6 +90,25 @@ def _sparse_matrix(X):
     if sparse.issparse(X) and not isinstance(X, sparse.spmatrix):
         return sparse.csr_matrix(X) if X.format == "csr" else sparse.csc_matrix(X)
     return X
+
+
+class _needs_probabilities:
+    """Method decorator: the method exists only when the loss gives probabilities.
+
+    Like scikit-learn's ``available_if`` (``hasattr`` is False otherwise, so
+    meta-estimators and scorers fall back to ``decision_function``), but the
+    AttributeError carries the owner's reason instead of a generic message.
+    """
+
+    def __init__(self, method) -> None:
+        self.method = method
+        update_wrapper(self, method)
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self.method
+        obj._check_proba()
+        return MethodType(self.method, obj)
 
 
 class _BoostLossModel(BaseEstimator):
@@ -548,7 +568,7 @@ class BoostLossClassifier(ClassifierMixin, _BoostLossModel):
         if self.n_classes_ < 2:
             raise ValueError(
                 "BoostLossClassifier needs samples of at least 2 classes in the data, but "
-                f"the data contains only one class: {self.classes_[0]!r}."
+                f"the data contains only one class: {self.classes_.tolist()[0]!r}."
             )
         codes = encoder.transform(y)
         loss = self._choose_loss("binary" if self.n_classes_ == 2 else "multiclass",
@@ -605,7 +625,7 @@ class BoostLossClassifier(ClassifierMixin, _BoostLossModel):
             )
         return True
 
-    @available_if(_check_proba)
+    @_needs_probabilities
     def predict_proba(self, X) -> np.ndarray:
         """``loss.transform(raw)``: (n, 2) for binary losses (columns follow ``classes_``),
         (n, n_classes) for multiclass, (n, n_labels) per-label probabilities for
@@ -615,7 +635,7 @@ class BoostLossClassifier(ClassifierMixin, _BoostLossModel):
             return np.column_stack([1.0 - proba, proba])
         return proba
 
-    @available_if(_check_proba)
+    @_needs_probabilities
     def predict_log_proba(self, X) -> np.ndarray:
         """log of ``predict_proba``."""
         with np.errstate(divide="ignore"):

@@ -26,8 +26,21 @@ ESTIMATORS = [
 ]
 
 
+_FLOAT32_ULP = (
+    "XGBoost sums gradient statistics and margins in float32: a weight of 2 and a repeated "
+    "row give the same trees, but leaf values and margins may differ in the last float32 "
+    "bit (measured: up to 6e-8 absolute, 5e-7 relative), while this check demands "
+    "rtol=1e-7. tests/test_sklearn.py checks weights-as-dropping at float32 tolerance."
+)
+
+
 def expected_failed_checks(estimator) -> dict[str, str]:
-    """Checks that fail for a documented reason (see the reasons), per estimator."""
+    """Checks that fail for a documented reason, per estimator (non-strict xfail)."""
+    if isinstance(estimator, BoostLossClassifier) and estimator.backend == "xgboost":
+        return {
+            "check_sample_weight_equivalence_on_dense_data": _FLOAT32_ULP,
+            "check_sample_weight_equivalence_on_sparse_data": _FLOAT32_ULP,
+        }
     return {}
 
 
