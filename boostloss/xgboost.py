@@ -105,7 +105,8 @@ def _dmatrix_target(loss: Loss, dmatrix) -> PreparedTarget:
 
 
 def _as_raw(loss: Loss, predt: np.ndarray, target: PreparedTarget) -> np.ndarray:
-    """XGBoost's float32 margins as float64 (n,) or (n, k), checked against the labels."""
+    """XGBoost's margins as (n,) or (n, k), checked against the labels (no copy: dtype kept,
+    float32 from XGBoost; the losses' fast path does the math in float64)."""
     predt = np.asarray(predt)
     n = target.n_samples
     if predt.ndim == 1 and predt.size != n and n and predt.size % n == 0:
@@ -121,7 +122,7 @@ def _as_raw(loss: Loss, predt: np.ndarray, target: PreparedTarget) -> np.ndarray
                 f"{loss.name} is a single-output loss but the booster has {k} outputs per row. "
                 "Remove num_class / num_target from the parameters."
             )
-        return predt.astype(np.float64).reshape(n)
+        return predt.reshape(n)
     needed = target.n_outputs
     if k == 1:
         setting = "num_class" if loss.output_kind == "multiclass" else "num_target"
@@ -148,11 +149,12 @@ def _as_raw(loss: Loss, predt: np.ndarray, target: PreparedTarget) -> np.ndarray
             f"{loss.name}: the booster has {k} outputs per row but there are {needed} "
             f"{what}. Set num_target={needed}."
         )
-    return predt.astype(np.float64)
+    return predt
 
 
 def _engine_arrays(loss: Loss, grad: np.ndarray, hess: np.ndarray, shape) -> tuple:
-    """float32 C-contiguous grad/hess shaped like XGBoost's predt; overflow is an error."""
+    """float32 C-contiguous grad/hess shaped like XGBoost's predt (no copy when they already
+    are); a value beyond float32 range (inf after the cast) is an error."""
     check_float32_range(loss, grad, hess)
     return (
         np.ascontiguousarray(grad, dtype=np.float32).reshape(shape),
@@ -205,7 +207,7 @@ class XGBoostObjective(_LossCallable):
         return _engine_arrays(self.loss, grad, hess, np.shape(predt))
 
     def _grad_hess(self, target: PreparedTarget, raw: np.ndarray, dtrain):
-        return self.loss._weighted_grad_hess(target.labels, raw, target.weight)
+        return self.loss._weighted_grad_hess(target.labels, raw, target.weight, np.float32)
 
 
 class XGBoostMetric(_LossCallable):
@@ -217,7 +219,7 @@ class XGBoostMetric(_LossCallable):
 
     def __call__(self, predt: np.ndarray, dmatrix) -> tuple[str, float]:
         target = self._target(dmatrix)
-        raw = self._raw(_as_raw(self.loss, predt, target), dmatrix)
+        raw = self._raw(_as_raw(self.loss, predt, target).astype(np.float64), dmatrix)
         return self.loss.name, float(self.loss._metric(target.labels, raw, target.weight))
 
     def _raw(self, raw: np.ndarray, dmatrix) -> np.ndarray:
@@ -243,7 +245,7 @@ class XGBoostSklearnObjective:
                 labels = labels.reshape(predt.shape)
         target = self._target(labels, _weight_vector(sample_weight))
         raw = _as_raw(self.loss, predt, target)
-        grad, hess = self.loss._weighted_grad_hess(target.labels, raw, target.weight)
+        grad, hess = self.loss._weighted_grad_hess(target.labels, raw, target.weight, np.float32)
         return _engine_arrays(self.loss, grad, hess, predt.shape)
 
     def _target(self, labels: np.ndarray, weight: np.ndarray | None) -> PreparedTarget:
@@ -281,9 +283,9 @@ class _SurrogateObjective(XGBoostObjective):
 
 
 def _refit_raw(refit: LeafRefit, dmatrix, raw: np.ndarray) -> np.ndarray:
-    """The re-fitted model's margins on ``dmatrix``, shaped like ``raw`` (float64)."""
+    """The re-fitted model's margins on ``dmatrix``, shaped and typed like ``raw``."""
     refit.sync()
-    return refit.margins(dmatrix).astype(np.float64).reshape(raw.shape)
+    return refit.margins(dmatrix).reshape(raw.shape).astype(raw.dtype, copy=False)
 
 
 class _RefitObjective(XGBoostObjective):
