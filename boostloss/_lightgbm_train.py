@@ -209,7 +209,8 @@ def prepare_call(params, train_set, valid_sets, valid_names, early_stopping_roun
             f"params[{key!r}] = {value!r}: boostloss.lightgbm.train sets the objective from "
             "loss=... (e.g. loss='quantile', loss_params={'alpha': 0.9}); remove it from params."
         )
-    params.pop(key, None) if key is not None else None
+    if key is not None:
+        params.pop(key)  # an explicit None: nothing to override
     for name in ("init_model", "fobj"):
         if name in engine_kwargs:
             raise ValueError(
