@@ -319,6 +319,33 @@ def _features(dataset):
     return data
 
 
+def _check_builtin_metric(params: dict, loss: Loss, *, renewal: bool, per_column: bool) -> None:
+    """Built-in metrics off by default; refused where LightGBM's view of the data is wrong."""
+    key, value = find_param(params, "metric")
+    if key is None:
+        params["metric"] = "None"
+        return
+    if _is_metric_off(value) or not (renewal or per_column):
+        return
+    wrong = "scores that leaf renewal has corrected" if renewal else "the wrong label column"
+    raise ValueError(
+        f"params[{key!r}] = {value!r}: LightGBM's built-in metrics would be computed on {wrong} "
+        f"for {loss.name}. Remove it; the boostloss metric '{loss.name}' is reported (pass more "
+        "metrics as feval=...; they see the same scores as the objective)."
+    )
+
+
+def _fevals(loss: Loss, prepared: dict, renewal: LeafRenewal | None, user_feval) -> list:
+    """The boostloss metric first, then the user's fevals (given renewal-tracked scores)."""
+    if user_feval is None:
+        user_fevals = []
+    else:
+        user_fevals = [user_feval] if callable(user_feval) else list(user_feval)
+    if renewal is not None:
+        user_fevals = [_CorrectedFeval(f, renewal) for f in user_fevals]
+    return [_TrainingMetric(loss, prepared, renewal), *user_fevals]
+
+
 def _require_features(loss: Loss, held: dict[int, Any], prepared: dict) -> None:
     """Leaf renewal identifies each row's leaf from score changes; rows of leaves that share a
     value (common for quantile losses: every pure leaf has the same Newton step) need
@@ -376,16 +403,7 @@ def train_booster(
     params = dict(params)
     labels = labels or {}
     level = renewal_level(loss)
-    metric_key, metric_value = find_param(params, "metric")
-    if not _is_metric_off(metric_value) and (level is not None or labels):
-        raise ValueError(
-            f"params[{metric_key!r}] = {metric_value!r}: LightGBM's built-in metrics would be "
-            f"computed on {'scores that leaf renewal has corrected' if level is not None else 'the wrong label column'}"
-            f" for {loss.name}. Remove it; the boostloss metric '{loss.name}' is reported (pass "
-            "more metrics as feval=..., they see the corrected scores)."
-        )
-    if metric_key is None:
-        params["metric"] = "None"
+    _check_builtin_metric(params, loss, renewal=level is not None, per_column=bool(labels))
     if level is not None:
         _check_renewal_params(params, loss)
 
@@ -409,12 +427,7 @@ def train_booster(
         renewal = LeafRenewal(level, train_target, train_set, others, held)
 
     params["objective"] = _TrainingObjective(loss, train_target, renewal)
-    user_feval = engine_kwargs.pop("feval", None)
-    user_fevals = [] if user_feval is None else ([user_feval] if callable(user_feval) else list(user_feval))
-    if renewal is not None:
-        user_fevals = [_CorrectedFeval(f, renewal) for f in user_fevals]
-    fevals = [_TrainingMetric(loss, prepared, renewal), *user_fevals]
-
+    fevals = _fevals(loss, prepared, renewal, engine_kwargs.pop("feval", None))
     all_callbacks = list(callbacks or [])
     if renewal is not None:
         all_callbacks += [_RenewalAttach(renewal), _RenewalSync(renewal)]
