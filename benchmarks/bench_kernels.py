@@ -18,6 +18,7 @@ import time
 import numpy as np
 
 import boostloss as bl
+from boostloss import _compiled
 
 SETTINGS: dict[str, dict] = {
     "quantile": {"alpha": [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]},
@@ -59,7 +60,9 @@ def main() -> None:
     parser.add_argument("--outputs", type=int, default=10, help="columns for multi-output losses")
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--losses", nargs="*", default=None, help="subset of loss names")
+    parser.add_argument("--threads", type=int, default=None, help="compiled-kernel threads (default: all cores)")
     args = parser.parse_args()
+    _compiled.set_num_threads(args.threads)
 
     rng = np.random.default_rng(0)
     names = args.losses or bl.available_losses()
@@ -67,7 +70,8 @@ def main() -> None:
         f"{'loss':<24}{'shape':>14}{'copy ms':>9}{'public f64':>12}{'fast f64':>10}"
         f"{'fast f32':>10}{'ms/1M el':>10}{'x copy':>8}"
     )
-    print(f"grad_hess kernels: median of {args.repeats} runs, numpy {np.__version__}")
+    compiled = f"numba kernels, threads={args.threads or 'all'}" if _compiled.available() else "numpy reference (numba not installed)"
+    print(f"grad_hess kernels: median of {args.repeats} runs, numpy {np.__version__}, fast path: {compiled}")
     print(header)
     print("-" * len(header))
     for name in names:

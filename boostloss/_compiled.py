@@ -8,8 +8,9 @@ for XGBoost, float64 for LightGBM).
 
 They implement exactly the formulas (and Hessian surrogates) documented on each loss class;
 ``tests/test_compiled.py`` checks every loss and parameter setting against the reference.
-Each kernel is a ``prange`` loop; ``set_num_threads`` chooses how many threads it uses
-(inside an engine callback one thread avoids fighting the engine's OpenMP pool).
+Each kernel is a ``prange`` loop; ``set_num_threads`` chooses how many threads it uses:
+one by default, because inside an engine callback more threads fight the engine's OpenMP
+pool (measured slower), more for standalone use.
 
 Used only when numba imports and the environment variable ``BOOSTLOSS_COMPILED`` is not
 "0"; otherwise, and for losses without a kernel, the numpy reference runs.
@@ -21,9 +22,9 @@ import os
 
 import numpy as np
 
-__all__ = ["available", "grad_hess", "set_num_threads"]
+__all__ = ["available", "grad_hess", "set_num_threads", "get_num_threads"]
 
-_STATE: dict[str, object] = {"checked": False, "numba": None, "threads": None, "kernels": {}}
+_STATE: dict[str, object] = {"checked": False, "numba": None, "threads": 1, "kernels": {}}
 
 
 def available() -> bool:
@@ -44,10 +45,20 @@ def available() -> bool:
 
 
 def set_num_threads(threads: int | None) -> None:
-    """Threads the kernels use (None: numba's default, all cores)."""
-    if threads is not None and threads < 1:
-        raise ValueError(f"threads must be >= 1 or None, got {threads!r}.")
+    """Threads the kernels use: 1 (the default) or more; None means numba's default (all cores).
+
+    One thread is the default because the kernels mostly run inside an engine's training
+    loop, where a second pool of threads fights the engine's OpenMP threads for the same
+    cores (measured: slower than one thread). Raise it for standalone use of ``grad_hess``.
+    """
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise ValueError(f"threads must be an integer >= 1 or None, got {threads!r}.")
     _STATE["threads"] = threads
+
+
+def get_num_threads() -> int | None:
+    """The thread setting of the kernels (see ``set_num_threads``)."""
+    return _STATE["threads"]  # type: ignore[return-value]
 
 
 def grad_hess(loss, y: np.ndarray, raw: np.ndarray, weight: np.ndarray | None, dtype=np.float64):
@@ -60,8 +71,9 @@ def grad_hess(loss, y: np.ndarray, raw: np.ndarray, weight: np.ndarray | None, d
     numba = _STATE["numba"]
     previous = numba.get_num_threads()
     threads = _STATE["threads"]
-    if threads is not None:
-        numba.set_num_threads(min(int(threads), numba.config.NUMBA_NUM_THREADS))
+    threads = numba.config.NUMBA_NUM_THREADS if threads is None else min(int(threads), numba.config.NUMBA_NUM_THREADS)
+    if threads != previous:
+        numba.set_num_threads(threads)
     try:
         shape = raw.shape
         if raw.ndim == 2 and not loss.is_multi_output:  # (n, 1) single output
@@ -73,7 +85,7 @@ def grad_hess(loss, y: np.ndarray, raw: np.ndarray, weight: np.ndarray | None, d
         runner(loss, np.ascontiguousarray(y), raw, w, grad, hess)
         grad, hess = grad.reshape(shape), hess.reshape(shape)
     finally:
-        if threads is not None:
+        if threads != previous:
             numba.set_num_threads(previous)
     return grad, hess
 

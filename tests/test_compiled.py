@@ -57,13 +57,17 @@ def test_compiled_kernel_writes_requested_dtype_and_single_column_shape():
 def test_thread_setting_is_validated_and_restored():
     import numba
 
+    assert _compiled.get_num_threads() == 1  # the default: engines own the cores
     before = numba.get_num_threads()
-    _compiled.set_num_threads(1)
+    loss = build(("huber", {}))
+    reference = _compiled.grad_hess(loss, np.zeros(1000), np.linspace(-3, 3, 1000), None)
+    _compiled.set_num_threads(None)
     try:
-        loss = build(("huber", {}))
-        _compiled.grad_hess(loss, np.zeros(10), np.ones(10), None)
+        parallel = _compiled.grad_hess(loss, np.zeros(1000), np.linspace(-3, 3, 1000), None)
         assert numba.get_num_threads() == before
+        assert_allclose(parallel[0], reference[0])
     finally:
-        _compiled.set_num_threads(None)
-    with pytest.raises(ValueError, match="threads"):
-        _compiled.set_num_threads(0)
+        _compiled.set_num_threads(1)
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="threads"):
+            _compiled.set_num_threads(bad)

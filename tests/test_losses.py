@@ -244,3 +244,12 @@ def test_wrong_shapes_and_bad_labels_raise(setting):
 
 def test_every_registered_loss_is_covered_by_the_settings():
     assert {name for name, _ in SETTINGS} == set(bl.available_losses())
+
+
+@CASES
+def test_scikit_learn_clone_gives_an_equal_fresh_loss(setting):
+    from sklearn.base import clone
+
+    loss = build(setting)
+    copy = clone(loss)
+    assert copy == loss and copy is not loss

@@ -81,9 +81,17 @@ class Loss:
             p.name: p.default for p in signature.parameters.values() if p.kind is p.KEYWORD_ONLY
         }
 
-    def get_params(self) -> dict[str, Any]:
-        """The hyper-parameters as given to the constructor (after validation)."""
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The hyper-parameters as given to the constructor (after validation).
+
+        ``deep`` is accepted for scikit-learn's ``clone``, which rebuilds a loss passed as an
+        estimator parameter with ``type(loss)(**loss.get_params(deep=False))``.
+        """
         return {name: getattr(self, name) for name in self.param_names()}
+
+    def __sklearn_clone__(self) -> Loss:
+        """scikit-learn's ``clone`` protocol: a fresh, equal loss (losses are immutable)."""
+        return type(self)(**self.get_params())
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
