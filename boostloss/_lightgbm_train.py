@@ -18,7 +18,8 @@ What it adds to ``lgb.train(params={"objective": objective(loss)})``:
 5. Multiclass: num_class is taken from the labels (or checked against them).
 
 Multi-quantile and multilabel losses are trained as one booster per output column
-(``train_per_output``).
+(``boostloss._lightgbm_per_output``); the callables and callbacks used inside ``lgb.train``
+live in ``boostloss._lightgbm_callbacks``.
 """
 
 from __future__ import annotations
@@ -29,7 +30,14 @@ from typing import Any
 import numpy as np
 
 from ._adapter import PreparedTarget, prepare_target
-from ._lightgbm_callables import check_raw_shape, engine_grad_hess
+from ._lightgbm_callbacks import (
+    BoostLossEarlyStopping,
+    CorrectedFeval,
+    RenewalAttach,
+    RenewalSync,
+    TrainingMetric,
+    TrainingObjective,
+)
 from ._lightgbm_engine import (
     dataset_init_score,
     dataset_label,
@@ -39,123 +47,13 @@ from ._lightgbm_engine import (
     pop_param,
     require_lightgbm,
 )
-from ._lightgbm_model import BoostLossInfo, BoostLossMultiOutputModel, fold_intercept
+from ._lightgbm_model import BoostLossInfo, fold_intercept
 from ._lightgbm_renewal import LeafRenewal, renewal_level
 from .losses.base import Loss
-from .registry import get_loss
 
-__all__ = ["train_booster", "train_per_output", "prepare_call"]
+__all__ = ["train_booster", "prepare_call", "features_of", "dataset_target", "metric_is_off"]
 
-_FIRST = -(10**6)  # callback order: before every user callback
 _RENEWAL_BOOSTING = ("gbdt", "gbrt", "goss")
-
-
-# ---------------------------------------------------------------------- callbacks / callables
-class _TrainingObjective:
-    """The objective used inside ``train``: fixed validated target, renewal-corrected scores."""
-
-    def __init__(self, loss: Loss, target: PreparedTarget, renewal: LeafRenewal | None) -> None:
-        self.loss, self.target, self.renewal = loss, target, renewal
-        self._checked = False
-
-    def __deepcopy__(self, memo):  # lgb.train deep-copies params: keep this very object
-        return self
-
-    def __call__(self, preds, train_data):
-        raw = np.asarray(preds, dtype=np.float64)
-        if self.renewal is not None:
-            self.renewal.sync()
-            raw = self.renewal.scores(train_data, raw)
-        if not self._checked:
-            check_raw_shape(self.loss, self.target, raw, "the training data")
-            self._checked = True
-        return engine_grad_hess(self.loss, self.target, raw)
-
-
-class _TrainingMetric:
-    """feval inside ``train``: the loss's metric on (renewal-corrected) scores."""
-
-    def __init__(self, loss: Loss, targets: dict[int, tuple[Any, PreparedTarget]], renewal) -> None:
-        self.loss, self.targets, self.renewal = loss, targets, renewal
-
-    def __call__(self, preds, eval_data):
-        entry = self.targets.get(id(eval_data))
-        if entry is None or entry[0] is not eval_data:
-            raise RuntimeError("boostloss metric called on a Dataset that train() did not prepare.")
-        target = entry[1]
-        raw = np.asarray(preds, dtype=np.float64)
-        if self.renewal is not None:
-            self.renewal.sync()
-            raw = self.renewal.scores(eval_data, raw)
-        return self.loss.name, self.loss._metric(target.labels, raw, target.weight), False
-
-
-class _CorrectedFeval:
-    """A user feval, given the renewal-corrected scores instead of LightGBM's stale cache."""
-
-    def __init__(self, feval, renewal: LeafRenewal) -> None:
-        self.feval, self.renewal = feval, renewal
-
-    def __call__(self, preds, eval_data):
-        self.renewal.sync()
-        return self.feval(self.renewal.scores(eval_data, preds).copy(), eval_data)
-
-
-class _RenewalAttach:
-    def __init__(self, renewal: LeafRenewal) -> None:
-        self.renewal = renewal
-        self.before_iteration = True
-        self.order = _FIRST
-
-    def __call__(self, env) -> None:
-        self.renewal.attach(env.model)
-
-
-class _RenewalSync:
-    def __init__(self, renewal: LeafRenewal) -> None:
-        self.renewal = renewal
-        self.before_iteration = False
-        self.order = _FIRST
-
-    def __call__(self, env) -> None:
-        self.renewal.sync()
-
-
-class BoostLossEarlyStopping:
-    """Early stopping on the boostloss metric only (minimised), LightGBM's semantics.
-
-    Every validation set (the training set excluded) is watched; training stops when one of
-    them has not improved for ``rounds`` rounds, and ``best_iteration`` is that set's best.
-    At the last round the first set's best is reported, as ``lightgbm.early_stopping`` does.
-    """
-
-    def __init__(self, rounds: int, metric_name: str, train_name: str, min_delta: float = 0.0):
-        self.rounds, self.metric_name, self.train_name = rounds, metric_name, train_name
-        self.min_delta = min_delta
-        self.before_iteration = False
-        self.order = 30
-        self._best: dict[str, tuple[float, int, list]] = {}
-
-    def __call__(self, env) -> None:
-        lgb = require_lightgbm()
-        if env.iteration == env.begin_iteration:
-            self._best = {}
-        results = [
-            r for r in env.evaluation_result_list if r[1] == self.metric_name and r[0] != self.train_name
-        ]
-        if not results:
-            raise ValueError(
-                "early stopping needs at least one validation set other than the training data."
-            )
-        for dataset_name, _, value, *_ in results:
-            best_value, best_iteration, best_list = self._best.get(dataset_name, (np.inf, -1, []))
-            if value < best_value - self.min_delta:
-                self._best[dataset_name] = (value, env.iteration, list(env.evaluation_result_list))
-            elif env.iteration - best_iteration >= self.rounds:
-                raise lgb.callback.EarlyStopException(best_iteration, best_list)
-        if env.iteration == env.end_iteration - 1:
-            _, best_iteration, best_list = self._best[results[0][0]]
-            raise lgb.callback.EarlyStopException(best_iteration, best_list)
 
 
 # ---------------------------------------------------------------------- argument handling
@@ -187,7 +85,7 @@ def _train_name(train_set, valid_sets: list, names: list[str] | None) -> str:
     return "training"
 
 
-def _is_metric_off(value) -> bool:
+def metric_is_off(value) -> bool:
     if value is None:
         return True
     values = [value] if isinstance(value, str) else list(value)
@@ -244,7 +142,8 @@ def prepare_call(params, train_set, valid_sets, valid_names, early_stopping_roun
 
 
 # ---------------------------------------------------------------------- targets and init scores
-def _target(loss: Loss, dataset, labels=None) -> PreparedTarget:
+def dataset_target(loss: Loss, dataset, labels=None) -> PreparedTarget:
+    """Validated labels/weights of a Dataset, float32-rounded as LightGBM stores them."""
     raw_labels = dataset_label(dataset) if labels is None else labels
     return prepare_target(loss, engine_float32(raw_labels), engine_float32(dataset_weight(dataset)))
 
@@ -312,7 +211,8 @@ def _check_num_class(params: dict, loss: Loss, target: PreparedTarget) -> int:
     return 1
 
 
-def _features(dataset):
+def features_of(dataset):
+    """The Dataset's in-memory raw features, or None (freed, or a file path)."""
     data = getattr(dataset, "data", None)
     if data is None or isinstance(data, (str, Path)):
         return None
@@ -325,7 +225,7 @@ def _check_builtin_metric(params: dict, loss: Loss, *, renewal: bool, per_column
     if key is None:
         params["metric"] = "None"
         return
-    if _is_metric_off(value) or not (renewal or per_column):
+    if metric_is_off(value) or not (renewal or per_column):
         return
     wrong = "scores that leaf renewal has corrected" if renewal else "the wrong label column"
     raise ValueError(
@@ -342,8 +242,8 @@ def _fevals(loss: Loss, prepared: dict, renewal: LeafRenewal | None, user_feval)
     else:
         user_fevals = [user_feval] if callable(user_feval) else list(user_feval)
     if renewal is not None:
-        user_fevals = [_CorrectedFeval(f, renewal) for f in user_fevals]
-    return [_TrainingMetric(loss, prepared, renewal), *user_fevals]
+        user_fevals = [CorrectedFeval(f, renewal) for f in user_fevals]
+    return [TrainingMetric(loss, prepared, renewal), *user_fevals]
 
 
 def _require_features(loss: Loss, held: dict[int, Any], prepared: dict) -> None:
@@ -407,12 +307,12 @@ def train_booster(
     if level is not None:
         _check_renewal_params(params, loss)
 
-    train_target = _target(loss, train_set, labels.get(id(train_set)))
+    train_target = dataset_target(loss, train_set, labels.get(id(train_set)))
     k = _check_num_class(params, loss, train_target)
     prepared: dict[int, tuple[Any, PreparedTarget]] = {id(train_set): (train_set, train_target)}
     for dataset in valid_sets:
         if id(dataset) not in prepared:
-            prepared[id(dataset)] = (dataset, _target(loss, dataset, labels.get(id(dataset))))
+            prepared[id(dataset)] = (dataset, dataset_target(loss, dataset, labels.get(id(dataset))))
 
     used_offset = dataset_init_score(train_set) is not None
     intercept = None if used_offset else loss._init_score(train_target.labels, train_target.weight)
@@ -422,15 +322,15 @@ def train_booster(
     if level is not None:
         others = [d for d in valid_sets if d is not train_set]
         known = features or {}
-        held = {key: known.get(key, _features(dataset)) for key, (dataset, _) in prepared.items()}
+        held = {key: known.get(key, features_of(dataset)) for key, (dataset, _) in prepared.items()}
         _require_features(loss, held, prepared)
         renewal = LeafRenewal(level, train_target, train_set, others, held)
 
-    params["objective"] = _TrainingObjective(loss, train_target, renewal)
+    params["objective"] = TrainingObjective(loss, train_target, renewal)
     fevals = _fevals(loss, prepared, renewal, engine_kwargs.pop("feval", None))
     all_callbacks = list(callbacks or [])
     if renewal is not None:
-        all_callbacks += [_RenewalAttach(renewal), _RenewalSync(renewal)]
+        all_callbacks += [RenewalAttach(renewal), RenewalSync(renewal)]
     if early_stopping_rounds is not None:
         train_name = _train_name(train_set, valid_sets, valid_names)
         all_callbacks.append(BoostLossEarlyStopping(early_stopping_rounds, loss.name, train_name))
@@ -464,143 +364,3 @@ def train_booster(
         leaf_renewal=None if renewal is None else dict(renewal.stats),
     )
     return booster
-
-
-def _column_losses(loss: Loss, k: int) -> list[Loss]:
-    if loss.output_kind == "multi_quantile":
-        return [get_loss("quantile", alpha=float(level)) for level in loss.levels]
-    if loss.name == "multilabel_logistic":
-        return [get_loss("logistic") for _ in range(k)]
-    raise ValueError(
-        f"{loss.name}: no one-model-per-output scheme is known for this multi-output loss on "
-        "LightGBM; use boostloss.xgboost (multi-output trees) instead."
-    )
-
-
-def _multilabel_datasets(lgb, loss: Loss, train_set, valid_sets: list):
-    """Internal Datasets for (n, k) labels (lgb.Dataset only stores 1-D labels)."""
-    def rebuild(dataset, reference):
-        label = getattr(dataset, "label", None)
-        if label is None or np.ndim(label) != 2:
-            raise ValueError(
-                f"{loss.name} needs (n_samples, n_labels) labels: build the Dataset as "
-                f"lgb.Dataset(X, label=Y) with Y of shape (n, k) and do not construct it; got "
-                f"labels of shape {np.shape(label) if label is not None else None}."
-            )
-        data = _features(dataset)
-        if data is None:
-            raise ValueError(
-                f"{loss.name}: the Dataset holds no in-memory features (file path or freed raw "
-                "data); per-column training needs lgb.Dataset(X, label=Y) with X in memory."
-            )
-        label = np.asarray(label)
-        copy = lgb.Dataset(
-            data,
-            label=label[:, 0],
-            reference=reference,
-            weight=getattr(dataset, "weight", None),
-            init_score=getattr(dataset, "init_score", None),
-            feature_name=getattr(dataset, "feature_name", "auto"),
-            categorical_feature=getattr(dataset, "categorical_feature", "auto"),
-            params=getattr(dataset, "params", None),
-            free_raw_data=False,
-        )
-        return copy, label
-
-    new_train, train_labels = rebuild(train_set, None)
-    mapping = {id(train_set): (new_train, train_labels)}
-    for dataset in valid_sets:
-        if id(dataset) not in mapping:
-            mapping[id(dataset)] = rebuild(dataset, new_train)
-    return mapping
-
-
-def train_per_output(
-    params: dict,
-    train_set,
-    num_boost_round: int,
-    *,
-    loss: Loss,
-    valid_sets: list,
-    valid_names: list[str] | None,
-    callbacks,
-    early_stopping_rounds: int | None,
-    evals_result: dict | None,
-    engine_kwargs: dict,
-) -> BoostLossMultiOutputModel:
-    """One booster per output column of a multi-quantile / multilabel loss.
-
-    Each column j is trained by ``train_booster`` with its single-output loss (and, for
-    multilabel, label column j), its own intercept, early stopping on its own metric. In
-    ``evals_result`` column j's metric is recorded as ``"<loss name>[j]"`` and the total
-    (the sum over columns, i.e. the multi-output loss's metric) as ``"<loss name>"`` over the
-    rounds every column ran.
-    """
-    lgb = require_lightgbm()
-    metric_key, metric_value = find_param(params, "metric")
-    if not _is_metric_off(metric_value):
-        raise ValueError(
-            f"params[{metric_key!r}] = {metric_value!r}: built-in metrics are not supported with "
-            f"one model per output of {loss.name}; the boostloss metric is reported per column."
-        )
-    if loss.output_kind == "multilabel":
-        mapping = _multilabel_datasets(lgb, loss, train_set, valid_sets)
-        full_target = prepare_target(
-            loss, engine_float32(mapping[id(train_set)][1]), engine_float32(dataset_weight(train_set))
-        )
-        k = full_target.n_outputs
-        column_train = mapping[id(train_set)][0]
-        column_valid = [mapping[id(d)][0] for d in valid_sets]
-    else:
-        full_target = _target(loss, train_set)
-        k = full_target.n_outputs
-        mapping = None
-        column_train, column_valid = train_set, list(valid_sets)
-    # the first column's training constructs the Datasets and may free their raw data
-    features = {id(d): _features(d) for d in [column_train, *column_valid]}
-    if dataset_init_score(train_set) is None:
-        init_score = loss._init_score(full_target.labels, full_target.weight)
-    else:
-        init_score = np.zeros(k)
-    losses = _column_losses(loss, k)
-
-    boosters = []
-    column_results: list[dict] = []
-    for j, column_loss in enumerate(losses):
-        labels = None
-        if mapping is not None:
-            labels = {id(new): np.asarray(y)[:, j] for new, y in mapping.values()}
-        result: dict = {}
-        boosters.append(
-            train_booster(
-                params,
-                column_train,
-                num_boost_round,
-                loss=column_loss,
-                valid_sets=column_valid,
-                valid_names=valid_names,
-                callbacks=callbacks,
-                early_stopping_rounds=early_stopping_rounds,
-                evals_result=result,
-                engine_kwargs=dict(engine_kwargs),
-                labels=labels,
-                features=features,
-            )
-        )
-        column_results.append(result)
-    if evals_result is not None:
-        _merge_results(evals_result, column_results, losses, loss.name)
-    return BoostLossMultiOutputModel(boosters, loss, init_score)
-
-
-def _merge_results(target: dict, column_results: list[dict], column_losses: list[Loss], name: str) -> None:
-    target.clear()
-    for j, result in enumerate(column_results):
-        for dataset_name, metrics in result.items():
-            for metric_name, values in metrics.items():
-                target.setdefault(dataset_name, {})[f"{metric_name}[{j}]"] = list(values)
-    for metrics in target.values():
-        columns = [metrics.get(f"{c.name}[{j}]") for j, c in enumerate(column_losses)]
-        if all(c is not None for c in columns):
-            length = min(len(c) for c in columns)
-            metrics[name] = [float(sum(c[i] for c in columns)) for i in range(length)]

@@ -69,7 +69,8 @@ from ._lightgbm_model import (
     predict_raw,
     to_output,
 )
-from ._lightgbm_train import prepare_call, train_booster, train_per_output
+from ._lightgbm_per_output import train_per_output
+from ._lightgbm_train import prepare_call, train_booster
 from .losses.base import Loss
 from .registry import get_loss, resolve_loss
 
