@@ -238,10 +238,11 @@ class QuantileIntervalRegressor(RegressorMixin, BaseEstimator):
     the guarantee above does not formally apply; coverage holds approximately when the
     series is stationary over the calibration and forecast periods.
 
-    ``calibration=None`` fits the models on all rows and returns their sorted output:
-    ``predict_quantiles`` equals ``np.sort(BoostLossRegressor(loss="quantile",
-    loss_params={"alpha": quantiles}, ...).fit(X, y).predict(X), axis=1)`` with the same
-    boosting parameters.
+    ``calibration=None`` fits the models on all rows and returns their sorted output: with
+    the same boosting parameters ``predict_quantiles`` equals
+    ``np.sort(BoostLossRegressor(loss="quantile", loss_params={"alpha": quantiles},
+    ...).fit(X, y).predict(X), axis=1)`` (on LightGBM that model is one booster per
+    level too, trained one after the other).
 
     Parameters
     ----------

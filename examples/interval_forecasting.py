@@ -21,7 +21,7 @@ Note: CQR's coverage guarantee assumes exchangeable rows; a time series is not, 
 series the calibration is a well-founded correction, not a guarantee.
 
 Run: ``python examples/interval_forecasting.py [--series elnino] [--backend xgboost]
-[--out path.png] [--n-jobs 1]`` (default output: ``examples/output/interval_forecasting.png``).
+[--out path.png] [--n-jobs 1] [--quick]`` (default output: ``examples/output/interval_forecasting.png``).
 """
 
 from __future__ import annotations
@@ -69,6 +69,8 @@ def main() -> None:
     parser.add_argument("--show-last", type=int, default=120, help="test steps in the chart")
     parser.add_argument("--n-jobs", type=int, default=1,
                         help="threads (LightGBM: levels trained in parallel)")
+    parser.add_argument("--quick", action="store_true",
+                        help="40 boosting rounds instead of 200 (a few seconds)")
     args = parser.parse_args()
 
     X, target, offset, actual = build_features(args.series)
@@ -82,8 +84,9 @@ def main() -> None:
           f"{stamps[0]}..{stamps[1]}, test {stamps[2]}..{stamps[3]} ({len(X_test)} one-step "
           f"forecasts), backend {args.backend}")
 
-    common = dict(coverage=0.9, quantiles=LEVELS, backend=args.backend, n_estimators=200,
-                  learning_rate=0.05, max_depth=4, random_state=0, n_jobs=args.n_jobs)
+    rounds, learning_rate = (40, 0.2) if args.quick else (200, 0.05)
+    common = dict(coverage=0.9, quantiles=LEVELS, backend=args.backend, n_estimators=rounds,
+                  learning_rate=learning_rate, max_depth=4, random_state=0, n_jobs=args.n_jobs)
     models = {
         "uncalibrated": QuantileIntervalRegressor(calibration=None, **common),
         "conformal (CQR)": QuantileIntervalRegressor(calibration="conformal",
