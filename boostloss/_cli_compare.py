@@ -181,8 +181,6 @@ def resolve_specs(specs: list[LossSpec], problem: Problem) -> tuple[list[LossSpe
         if parameter and parameter not in spec.params:
             spec.auto_params[parameter] = float(f"{scale:.4g}")
             scaled.append(f"{spec.name} {parameter}")
-        if spec.name in ("softmax_cross_entropy", "softmax_focal") and "n_classes" not in spec.params:
-            spec.auto_params["n_classes"] = problem.n_classes
         try:
             loss = get_loss(spec.name, **spec.all_params)
         except (ValueError, TypeError) as exc:

@@ -176,18 +176,21 @@ def compare_command(
         _fail(str(exc))
         return
     out = _console()
+    n_features = len(problem.feature_names)
     out.print(
-        f"data: {problem.source}, {problem.n_rows} rows x {len(problem.feature_names)} "
-        f"feature{'s' if len(problem.feature_names) != 1 else ''}, target {problem.target!r}, task {problem.task} ({problem.task_reason})"
+        f"data: {problem.source}, {problem.n_rows} rows x {n_features} "
+        f"feature{'s' if n_features != 1 else ''}, target {problem.target!r}, "
+        f"task {problem.task} ({problem.task_reason})",
+        soft_wrap=True, highlight=False,
     )
     results = _run(problem, specs, settings, quiet)
     summary = summarise(results, problem, rank_by or DEFAULT_RANK[problem.task])
     out.print(compare_table(summary, problem, settings))
     for note in problem.notes + notes:
-        out.print(f"note: {note}", highlight=False)
+        out.print(f"note: {note}", soft_wrap=True, highlight=False)
     if plot is not None:
         save_plot(summary, problem, plot)
-        out.print(f"chart saved to {plot}")
+        out.print(f"chart saved to {plot}", soft_wrap=True, highlight=False)
     if all(result.error is not None for result in results):
         _fail("every loss failed; see the table above.")
 

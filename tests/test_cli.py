@@ -104,9 +104,13 @@ def test_compare_without_a_file_runs_every_regression_loss_on_the_shipped_set():
     # Ranked by RMSE: the means in the first metric column never decrease.
     rmse = [mean_of(cells[0]) for cells in rows.values()]
     assert rmse == sorted(rmse)
-    # Food expenditure has a spread of hundreds of francs; every model beats a constant.
-    r2 = [mean_of(cells[3]) for cells in rows.values()]
-    assert min(r2) > 0.5
+    # Even 8 rounds beat a constant, except log_cosh: its steps are bounded by
+    # learning_rate / hessian_floor = 1 franc per tree on a target spread over hundreds
+    # of francs, which the output says.
+    r2 = {label.split("(")[0]: mean_of(cells[3]) for label, cells in rows.items()}
+    assert min(v for k, v in r2.items() if k != "log_cosh") > 0.4, r2
+    assert r2["log_cosh"] < 0.2
+    assert "log_cosh has no scale parameter" in result.stdout
     assert "robust spread of the target" in result.stdout
 
 
