@@ -237,6 +237,9 @@ def test_calibrated_coverage_on_heteroscedastic_data(backend):
         assert model.n_calibration_samples_ == 400
         interval = model.predict_interval(X_test)
         covered.append(metrics.coverage(y_test, interval))
+        # The width adapts to the noise scale 0.25 + 0.75 |x_0| (not a constant band).
+        width = interval[:, 1] - interval[:, 0]
+        assert np.corrcoef(width, np.abs(X_test[:, 0]))[0, 1] > 0.5
         raw = np.sort(model._predict_raw(X_test), axis=1)
         raw_covered.append(metrics.coverage(y_test, raw[:, [0, 2]]))
     assert abs(np.mean(covered) - 0.9) <= 0.03, (covered, raw_covered)
