@@ -18,15 +18,13 @@ Conventions shared by both backends:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy import sparse
 
-from . import _compiled
 from ._sklearn_params import BoostingParams, lightgbm_params, xgboost_params
 from .losses.base import Loss
 
@@ -45,26 +43,6 @@ def engine_feature_names(names: np.ndarray | None) -> list[str] | None:
     if len(set(names)) != len(names) or not all(_SAFE_FEATURE_NAME.match(n) for n in names):
         return None
     return names
-
-
-@contextmanager
-def _single_threaded_kernels() -> Iterator[None]:
-    """Run boostloss's optional numba kernels on one thread while an engine trains.
-
-    WORKAROUND (remove once ``boostloss.xgboost`` does this itself, as the LightGBM
-    adapter's ``_kernels_single_threaded`` does): a parallel kernel called from inside
-    XGBoost's training loop fights XGBoost's OpenMP threads; measured here on 2 loaded
-    cores, huber at n = 40 took 25 ms per round instead of well under 1 ms. A thread count
-    the user chose with ``boostloss._compiled.set_num_threads`` is left alone.
-    """
-    if _compiled._STATE.get("threads") is not None:
-        yield
-        return
-    _compiled.set_num_threads(1)
-    try:
-        yield
-    finally:
-        _compiled.set_num_threads(None)
 
 
 @dataclass
@@ -156,12 +134,11 @@ class XGBoostBackend(_Backend):
         watch += [(self._dmatrix(e.X, e.y, e.sample_weight, reference=dtrain, params=params),
                    e.name) for e in evals]
         evals_result: dict = {}
-        with _single_threaded_kernels():
-            booster = bl_xgb.train(
-                params, dtrain, num_boost_round=self.params.n_estimators, loss=loss,
-                evals=watch, early_stopping_rounds=self.params.early_stopping_rounds if evals
-                else None, evals_result=evals_result, verbose_eval=False, callbacks=callbacks,
-            )
+        booster = bl_xgb.train(
+            params, dtrain, num_boost_round=self.params.n_estimators, loss=loss,
+            evals=watch, early_stopping_rounds=self.params.early_stopping_rounds if evals
+            else None, evals_result=evals_result, verbose_eval=False, callbacks=callbacks,
+        )
         try:
             best = int(booster.best_iteration)
         except AttributeError:  # no early stopping: every round is used

@@ -696,6 +696,7 @@ def test_a_loss_instance_works_like_its_name(cancer, backend):
                                   **FAST).fit(X, y)
     instance = bl.get_loss("focal", gamma=1.0)
     by_instance = BoostLossClassifier(loss=instance, backend=backend, **FAST)
+    assert clone(by_instance).loss == instance
     by_instance.fit(X, y)
     assert by_instance.loss_ == instance
     assert_allclose(by_instance.decision_function(X), by_name.decision_function(X))
@@ -705,14 +706,12 @@ def test_a_loss_instance_works_like_its_name(cancer, backend):
         BoostLossClassifier(loss=instance).fit(X, np.arange(len(y)) % 3)
 
 
-@pytest.mark.xfail(
-    strict=True, raises=TypeError,
-    reason="clone() takes a Loss for an estimator (it has get_params) and calls "
-    "get_params(deep=False), which Loss does not accept. Needs Loss.__sklearn_clone__ "
-    "(return copy.deepcopy(self)) in boostloss/losses/base.py; until then use a loss name "
-    "plus loss_params with clone/GridSearchCV.",
-)
 def test_clone_keeps_a_loss_instance():
     instance = bl.get_loss("quantile", alpha=[0.1, 0.9])
     copy = clone(BoostLossRegressor(loss=instance))
     assert copy.loss == instance and copy.loss is not instance
+    X, y = np.random.default_rng(0).normal(size=(60, 3)), np.random.default_rng(1).normal(size=60)
+    search = GridSearchCV(BoostLossRegressor(n_estimators=5, n_jobs=1),
+                          {"loss": [bl.get_loss("huber", delta=0.5), "log_cosh"]}, cv=2,
+                          error_score="raise").fit(X, y)
+    assert len(search.cv_results_["mean_test_score"]) == 2
