@@ -46,43 +46,57 @@ import numpy as np
 __all__ = ["LeafRefit", "leaf_quantiles"]
 
 
+def _group_rows_by_leaf(leaf: np.ndarray):
+    """(row order, leaf ids, segment starts, segment ends): rows of leaf ids[i] are
+    order[starts[i]:ends[i]]. A stable radix sort (node ids fit int16 for trees of depth
+    up to 14), so O(n)."""
+    key = leaf.astype(np.int16) if leaf.max(initial=0) < np.iinfo(np.int16).max else leaf
+    order = np.argsort(key, kind="stable")
+    counts = np.bincount(leaf)
+    leaves = np.flatnonzero(counts)
+    ends = np.cumsum(counts[leaves])
+    return order, leaves, ends - counts[leaves], ends
+
+
 def leaf_quantiles(
     leaf: np.ndarray, residual: np.ndarray, weight: np.ndarray | None, alpha: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """XGBoost's per-leaf alpha-quantile of ``residual``; returns (leaf ids, float32 values).
 
+    ``leaf``: non-negative node ids, ``residual``: float32, ``weight``: None or (n,).
+    XGBoost holds alpha as float32, so alpha is rounded to float32 first (0.9 becomes
+    0.89999998, which moves alpha * (n + 1) below an integer for n = 9, 19, ...).
+
     Unweighted (``common::Quantile``, NIST linear interpolation): with the n sorted values
     v_0..v_{n-1} of a leaf, q = v_0 if alpha <= 1/(n+1), v_{n-1} if alpha >= n/(n+1),
-    otherwise x = alpha (n + 1), k = floor(x) - 1, q = v_k + (x - 1 - k)(v_{k+1} - v_k).
-    Weighted (``common::WeightedQuantile``, a step function): the first sorted value whose
-    float32 running sum of weights reaches alpha times the leaf's total.
+    otherwise x = alpha (n + 1), k = floor(x) - 1, q = v_k + (x - 1 - k)(v_{k+1} - v_k)
+    with the difference taken in float32. Weighted (``common::WeightedQuantile``, a step
+    function): the first sorted value whose float32 running sum of weights reaches alpha
+    times the leaf's total.
     """
-    order = np.lexsort((residual, leaf))
-    sorted_leaf = leaf[order]
-    sorted_residual = residual[order]
-    n = sorted_leaf.size
-    starts = np.flatnonzero(np.r_[True, sorted_leaf[1:] != sorted_leaf[:-1]])
-    ends = np.r_[starts[1:], n]
-    leaves = sorted_leaf[starts]
-    if weight is None:
-        count = (ends - starts).astype(np.float64)
-        position = alpha * (count + 1.0)
-        k = np.floor(position) - 1.0
-        fraction = (position - 1.0) - k
-        k_index = starts + np.clip(k, 0, np.maximum(count - 2, 0)).astype(np.int64)
-        low = sorted_residual[k_index].astype(np.float64)
-        high = sorted_residual[np.minimum(k_index + 1, ends - 1)].astype(np.float64)
-        values = low + fraction * (high - low)
-        values = np.where(alpha <= 1.0 / (count + 1.0), sorted_residual[starts], values)
-        values = np.where(alpha >= count / (count + 1.0), sorted_residual[ends - 1], values)
-        return leaves, values.astype(np.float32)
-    sorted_weight = weight.astype(np.float32)[order]
+    alpha = float(np.float32(alpha))
+    order, leaves, starts, ends = _group_rows_by_leaf(leaf)
+    grouped = residual[order]
+    grouped_weight = None if weight is None else weight.astype(np.float32)[order]
     values = np.empty(leaves.size, dtype=np.float32)
     for i, (start, end) in enumerate(zip(starts, ends, strict=True)):
-        cumulative = np.cumsum(sorted_weight[start:end], dtype=np.float32)
-        threshold = np.float32(float(cumulative[-1]) * alpha)
-        index = min(int(np.searchsorted(cumulative, threshold, side="left")), end - start - 1)
-        values[i] = sorted_residual[start + index]
+        segment = grouped[start:end]
+        count = end - start
+        if grouped_weight is not None:
+            by_value = np.argsort(segment, kind="stable")
+            cumulative = np.cumsum(grouped_weight[start:end][by_value], dtype=np.float32)
+            threshold = np.float32(float(cumulative[-1]) * alpha)
+            index = min(int(np.searchsorted(cumulative, threshold, side="left")), count - 1)
+            values[i] = segment[by_value[index]]
+        elif alpha <= 1.0 / (count + 1):
+            values[i] = segment.min()
+        elif alpha >= count / (count + 1):
+            values[i] = segment.max()
+        else:
+            position = alpha * (count + 1)
+            k = int(np.floor(position)) - 1
+            low, high = np.partition(segment, (k, k + 1))[k : k + 2]
+            values[i] = float(low) + ((position - 1) - k) * float(high - low)
     return leaves, values
 
 

@@ -300,6 +300,45 @@ def test_zero_hessian_losses_match_native_on_held_out_data(dataset, case, reques
         assert constant_loss > 1.01 * native_loss, (constant_loss, native_loss)
 
 
+def _xgboost_quantile_reference(values, weights, alpha):
+    """XGBoost's common::Quantile / WeightedQuantile (src/common/stats.h), written plainly."""
+    alpha = float(np.float32(alpha))  # XGBoost stores quantile_alpha as float32
+    order = np.argsort(values, kind="stable")
+    v, n = values[order], values.size
+    if weights is not None:
+        cdf = np.cumsum(weights.astype(np.float32)[order], dtype=np.float32)
+        threshold = np.float32(float(cdf[-1]) * alpha)
+        return v[min(int(np.searchsorted(cdf, threshold, side="left")), n - 1)]
+    if alpha <= 1 / (n + 1):
+        return v[0]
+    if alpha >= n / (n + 1):
+        return v[-1]
+    x = alpha * (n + 1)
+    k = int(np.floor(x)) - 1
+    return np.float32(float(v[k]) + ((x - 1) - k) * float(v[k + 1] - v[k]))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_leaf_quantiles_follow_xgboost_definitions(weighted):
+    from boostloss._xgboost_refit import leaf_quantiles
+
+    rng = np.random.default_rng(5)
+    for _ in range(50):
+        n = int(rng.integers(1, 200))
+        leaf = rng.integers(0, 12, size=n) * 2 + 1  # sparse node ids, like a real tree
+        residual = rng.normal(size=n).astype(np.float32)
+        residual[rng.random(n) < 0.3] = 0.5  # ties
+        weight = rng.integers(0, 4, size=n).astype(float) if weighted else None
+        for alpha in (0.1, 0.25, 0.5, 0.9):
+            leaves, values = leaf_quantiles(leaf, residual, weight, alpha)
+            assert_allclose(leaves, np.unique(leaf))
+            for node, value in zip(leaves, values, strict=True):
+                rows = leaf == node
+                expected = _xgboost_quantile_reference(
+                    residual[rows], None if weight is None else weight[rows], alpha)
+                assert value == expected
+
+
 def test_refit_metric_and_early_stopping_see_the_refitted_model():
     X, y = datasets.load_dataset("diabetes", as_frame=False)
     Xtr, ytr, Xva, yva = _split(X, y, seed=2)
