@@ -12,6 +12,7 @@ included) and predicts without a cluster.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -111,6 +112,53 @@ class DaskBoostLossModel:
         """Raw scores (init score included) for in-memory X, using rounds 0..iteration."""
         return self.rounds_sum(X, 0, self._n_rounds(iteration))
 
+    # ------------------------------------------------------------------ per-round scores
+    def leaf_tables(self) -> list[list[np.ndarray]] | None:
+        """Per booster and tree, the leaf values indexed by leaf id (engine order: tree
+        t * k + j is round t, output j); None where leaves do not add up to the raw score
+        (XGBoost dart or vector-leaf trees)."""
+        tables = []
+        for booster in self.boosters:
+            if self.backend == "xgboost":
+                config = json.loads(booster.save_config())["learner"]
+                gradient_booster = config["gradient_booster"]
+                if gradient_booster["name"] != "gbtree" or gradient_booster.get(
+                        "tree_train_param", {}).get("multi_strategy") == "multi_output_tree":
+                    return None
+                trees = [_xgboost_leaves(json.loads(dump))
+                         for dump in booster.get_dump(dump_format="json")]
+            else:
+                trees = [_lightgbm_leaves(info["tree_structure"])
+                         for info in booster.dump_model()["tree_info"]]
+            tables.append(trees)
+        return tables
+
+    def cumulative_raw(self, X, n_rounds: int, tables) -> np.ndarray:
+        """Raw scores after each of the first ``n_rounds`` rounds: (n_rounds, n) or
+        (n_rounds, n, k), from one leaf-index prediction and the leaf tables (not one
+        prediction per round). Float64 sums of the engine's float32 leaf values."""
+        n_rows = len(X)
+        k = self.n_outputs
+        contributions = np.zeros((n_rounds, n_rows, k))
+        for b, (booster, trees) in enumerate(zip(self.boosters, tables, strict=True)):
+            per_round = 1 if len(self.boosters) > 1 else k
+            if self.backend == "xgboost":
+                import xgboost as xgb
+
+                leaves = booster.predict(xgb.DMatrix(X), pred_leaf=True,
+                                         iteration_range=(0, n_rounds))
+            else:
+                leaves = booster.predict(X, pred_leaf=True, num_iteration=n_rounds)
+            leaves = np.asarray(leaves, dtype=np.int64).reshape(n_rows, -1)
+            for tree in range(n_rounds * per_round):
+                round_index, output = divmod(tree, per_round)
+                column = b if len(self.boosters) > 1 else output
+                contributions[round_index, :, column] += trees[tree][leaves[:, tree]]
+        if self.backend == "xgboost":  # XGBoost keeps the init score in base_score
+            contributions[0] += np.atleast_1d(np.asarray(self.init_score, dtype=np.float64))
+        raw = np.cumsum(contributions, axis=0)
+        return raw if self.loss.is_multi_output else raw[:, :, 0]
+
     def predict_local(self, X, output: str = "response", iteration: int | None = None):
         """``loss.transform(raw)`` (output="response") or raw scores for in-memory X."""
         check_output(output)
@@ -118,6 +166,36 @@ class DaskBoostLossModel:
         if output == "raw" or raw.shape[0] == 0:
             return raw
         return self.loss.transform(raw)
+
+
+def _xgboost_leaves(node: dict) -> np.ndarray:
+    """Leaf values of one XGBoost JSON tree dump, indexed by node id."""
+    found: dict[int, float] = {}
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if "leaf" in current:
+            found[int(current["nodeid"])] = float(current["leaf"])
+        else:
+            stack.extend(current["children"])
+    values = np.zeros(max(found) + 1)
+    values[list(found)] = list(found.values())
+    return values
+
+
+def _lightgbm_leaves(node: dict) -> np.ndarray:
+    """Leaf values of one LightGBM tree (``dump_model``), indexed by leaf index."""
+    found: dict[int, float] = {}
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if "leaf_value" in current:
+            found[int(current.get("leaf_index", 0))] = float(current["leaf_value"])
+        else:
+            stack.extend((current["left_child"], current["right_child"]))
+    values = np.zeros(max(found) + 1)
+    values[list(found)] = list(found.values())
+    return values
 
 
 def check_output(output: str) -> None:
