@@ -53,14 +53,24 @@ xgboost is imported inside the functions, so ``import boostloss.xgboost`` works 
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from ._adapter import PreparedTarget, TargetCache, check_float32_range, prepare_target
+from ._xgboost_callables import (
+    RefitMetric,
+    RefitObjective,
+    SurrogateObjective,
+    XGBoostMetric,
+    XGBoostObjective,
+    XGBoostSklearnObjective,
+    dmatrix_target,
+    import_xgboost,
+    refit_callback,
+)
 from ._xgboost_refit import LeafRefit
-from ._xgboost_surrogate import absolute_error_grad_hess, quantile_grad_hess
 from .losses.base import Loss
 from .registry import get_loss, resolve_loss
 
@@ -72,271 +82,9 @@ OUTPUTS = ("response", "raw")
 ATTRIBUTE_PREFIX = "boostloss_"
 
 
-def _import_xgboost():
-    try:
-        import xgboost
-    except ImportError as exc:  # pragma: no cover - exercised only without xgboost
-        raise ImportError(
-            "boostloss.xgboost needs the xgboost package; install it with "
-            "`pip install boostloss[xgboost]`."
-        ) from exc
-    return xgboost
-
-
 def _xgboost_version() -> tuple[int, int]:
-    major, minor = _import_xgboost().__version__.split(".")[:2]
+    major, minor = import_xgboost().__version__.split(".")[:2]
     return int(major), int("".join(c for c in minor if c.isdigit()) or 0)
-
-
-# ---------------------------------------------------------------------- data plumbing
-def _dmatrix_target(loss: Loss, dmatrix) -> PreparedTarget:
-    """Labels and weights of a DMatrix, validated for ``loss``."""
-    labels = dmatrix.get_label()
-    if labels.size == 0:
-        raise ValueError(
-            f"{loss.name}: the DMatrix has no labels. Build it with "
-            "xgb.DMatrix(X, label=y) (and weight=w for sample weights)."
-        )
-    n = dmatrix.num_row()
-    if loss.output_kind == "multilabel" and labels.ndim == 1 and labels.size != n:
-        labels = labels.reshape(n, -1)  # older xgboost returns 2-D labels flattened
-    weight = dmatrix.get_weight()
-    return prepare_target(loss, labels, weight if weight.size else None)
-
-
-def _as_raw(loss: Loss, predt: np.ndarray, target: PreparedTarget) -> np.ndarray:
-    """XGBoost's margins as (n,) or (n, k), checked against the labels (no copy: dtype kept,
-    float32 from XGBoost; the losses' fast path does the math in float64)."""
-    predt = np.asarray(predt)
-    n = target.n_samples
-    if predt.ndim == 1 and predt.size != n and n and predt.size % n == 0:
-        predt = predt.reshape(n, -1)  # older xgboost passes multi-output margins flattened
-    k = 1 if predt.ndim == 1 else predt.shape[1]
-    if predt.shape[0] != n:
-        raise ValueError(
-            f"{loss.name}: got margins for {predt.shape[0]} rows but the DMatrix has {n} labels."
-        )
-    if not loss.is_multi_output:
-        if k != 1:
-            raise ValueError(
-                f"{loss.name} is a single-output loss but the booster has {k} outputs per row. "
-                "Remove num_class / num_target from the parameters."
-            )
-        return predt.reshape(n)
-    needed = target.n_outputs
-    if k == 1:
-        setting = "num_class" if loss.output_kind == "multiclass" else "num_target"
-        raise ValueError(
-            f"{loss.name} needs {needed} outputs per row but the booster has 1. Set "
-            f"params['{setting}'] = {needed} (boostloss.xgboost.train does this for you)."
-        )
-    if loss.output_kind == "multiclass":
-        fixed = loss.n_outputs
-        if fixed is not None and k != fixed:
-            raise ValueError(
-                f"{loss.name} is configured for {fixed} classes but the booster has "
-                f"num_class={k}. Make them agree."
-            )
-        if needed > k:
-            raise ValueError(
-                f"{loss.name}: the labels contain class {needed - 1} but the booster has "
-                f"num_class={k} (valid labels 0..{k - 1}). Set num_class={needed} or "
-                "re-encode the labels."
-            )
-    elif k != needed:
-        what = "quantile levels" if loss.output_kind == "multi_quantile" else "label columns"
-        raise ValueError(
-            f"{loss.name}: the booster has {k} outputs per row but there are {needed} "
-            f"{what}. Set num_target={needed}."
-        )
-    return predt
-
-
-def _engine_arrays(loss: Loss, grad: np.ndarray, hess: np.ndarray, shape) -> tuple:
-    """float32 C-contiguous grad/hess shaped like XGBoost's predt (no copy when they already
-    are); a value beyond float32 range (inf after the cast) is an error."""
-    check_float32_range(loss, grad, hess)
-    return (
-        np.ascontiguousarray(grad, dtype=np.float32).reshape(shape),
-        np.ascontiguousarray(hess, dtype=np.float32).reshape(shape),
-    )
-
-
-def _weight_vector(sample_weight) -> np.ndarray | None:
-    if sample_weight is None:
-        return None
-    weight = np.asarray(sample_weight)
-    return weight if weight.size else None
-
-
-class _LossCallable:
-    """Shared state of the callables: the loss and a per-DMatrix target cache.
-
-    Pickling (the engines' scikit-learn wrappers pickle their ``objective``) keeps the
-    loss and drops the cache.
-    """
-
-    def __init__(self, loss: Loss) -> None:
-        self.loss = loss
-        self._targets = TargetCache()
-
-    def _target(self, dmatrix) -> PreparedTarget:
-        return self._targets.get(dmatrix, lambda: _dmatrix_target(self.loss, dmatrix))
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"loss": self.loss}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["loss"])
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.loss!r})"
-
-
-class XGBoostObjective(_LossCallable):
-    """``(predt, dtrain) -> (grad, hess)`` for ``xgb.train(obj=...)``.
-
-    Labels and weights come from the DMatrix (validated once per DMatrix); weights are
-    multiplied into grad and hess; the result is float32 shaped like ``predt``.
-    """
-
-    def __call__(self, predt: np.ndarray, dtrain) -> tuple[np.ndarray, np.ndarray]:
-        target = self._target(dtrain)
-        raw = _as_raw(self.loss, predt, target)
-        grad, hess = self._grad_hess(target, raw, dtrain)
-        return _engine_arrays(self.loss, grad, hess, np.shape(predt))
-
-    def _grad_hess(self, target: PreparedTarget, raw: np.ndarray, dtrain):
-        return self.loss._weighted_grad_hess(target.labels, raw, target.weight, np.float32)
-
-
-class XGBoostMetric(_LossCallable):
-    """``(predt, dmatrix) -> (loss.name, value)`` for ``xgb.train(custom_metric=...)``.
-
-    value = the sample-weighted mean of the loss (``loss.metric``) on the margins, which
-    include the DMatrix base_margin / the model's base_score. Lower is better.
-    """
-
-    def __call__(self, predt: np.ndarray, dmatrix) -> tuple[str, float]:
-        target = self._target(dmatrix)
-        raw = self._raw(_as_raw(self.loss, predt, target).astype(np.float64), dmatrix)
-        return self.loss.name, float(self.loss._metric(target.labels, raw, target.weight))
-
-    def _raw(self, raw: np.ndarray, dmatrix) -> np.ndarray:
-        return raw
-
-
-class XGBoostSklearnObjective:
-    """``(y_true, y_pred, sample_weight=None) -> (grad, hess)`` for ``XGBRegressor(objective=)``.
-
-    XGBoost's scikit-learn wrapper passes fresh label/weight arrays every round, so the last
-    validated pair is kept and reused while the arrays are equal. Weights are honoured.
-    """
-
-    def __init__(self, loss: Loss) -> None:
-        self.loss = loss
-        self._last: tuple[np.ndarray, np.ndarray | None, PreparedTarget] | None = None
-
-    def __call__(self, y_true, y_pred, sample_weight=None) -> tuple[np.ndarray, np.ndarray]:
-        predt = np.asarray(y_pred)
-        labels = np.asarray(y_true)
-        if self.loss.output_kind == "multilabel" and labels.ndim == 1 and predt.ndim == 2:
-            if labels.size == predt.size:
-                labels = labels.reshape(predt.shape)
-        target = self._target(labels, _weight_vector(sample_weight))
-        raw = _as_raw(self.loss, predt, target)
-        grad, hess = self.loss._weighted_grad_hess(target.labels, raw, target.weight, np.float32)
-        return _engine_arrays(self.loss, grad, hess, predt.shape)
-
-    def _target(self, labels: np.ndarray, weight: np.ndarray | None) -> PreparedTarget:
-        last = self._last
-        if (
-            last is not None
-            and np.array_equal(last[0], labels)
-            and ((weight is None and last[1] is None) or (
-                weight is not None and last[1] is not None and np.array_equal(last[1], weight)
-            ))
-        ):
-            return last[2]
-        target = prepare_target(self.loss, labels, weight)
-        self._last = (labels.copy(), None if weight is None else weight.copy(), target)
-        return target
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"loss": self.loss}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["loss"])
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.loss!r})"
-
-
-# ---------------------------------------------------------------------- zero-Hessian losses
-class _SurrogateObjective(XGBoostObjective):
-    """absolute_error / quantile with XGBoost 3.4's smoothed MM surrogate grad/hess."""
-
-    def _grad_hess(self, target, raw, dtrain):
-        if self.loss.name == "absolute_error":
-            return absolute_error_grad_hess(target.labels, raw, target.weight)
-        return quantile_grad_hess(target.labels, raw, target.weight, self.loss.levels)
-
-
-def _refit_raw(refit: LeafRefit, dmatrix, raw: np.ndarray) -> np.ndarray:
-    """The re-fitted model's margins on ``dmatrix``, shaped and typed like ``raw``."""
-    refit.sync()
-    return refit.margins(dmatrix).reshape(raw.shape).astype(raw.dtype, copy=False)
-
-
-class _RefitObjective(XGBoostObjective):
-    """The loss's grad/hess on the re-fitted model's margins (XGBoost's cache holds the
-    original leaf values; see ``boostloss._xgboost_refit``)."""
-
-    def __init__(self, loss: Loss, refit: LeafRefit) -> None:
-        super().__init__(loss)
-        self.refit = refit
-
-    def _grad_hess(self, target, raw, dtrain):
-        raw = _refit_raw(self.refit, dtrain, raw)
-        self.refit.objective_called()
-        return super()._grad_hess(target, raw, dtrain)
-
-
-class _RefitMetric(XGBoostMetric):
-    """The boostloss metric on the re-fitted model's margins."""
-
-    def __init__(self, loss: Loss, refit: LeafRefit) -> None:
-        super().__init__(loss)
-        self.refit = refit
-
-    def _raw(self, raw, dmatrix):
-        return _refit_raw(self.refit, dmatrix, raw)
-
-
-def _refit_callback(refit: LeafRefit):
-    xgb = _import_xgboost()
-
-    class LeafRefitCallback(xgb.callback.TrainingCallback):
-        """Attaches the re-fit to the booster and writes the new leaves after training."""
-
-        def before_training(self, model):
-            refit.attach(model)
-            return model
-
-        def after_iteration(self, model, epoch, evals_log) -> bool:
-            refit.sync()
-            return False
-
-        def after_training(self, model):
-            refit.sync()
-            refit.write_leaves(model)
-            return model
-
-    return LeafRefitCallback()
-
-
-def _zero_hessian_levels(loss: Loss) -> np.ndarray:
-    return np.array([0.5]) if loss.name == "absolute_error" else loss.levels
 
 
 # ---------------------------------------------------------------------- public API
@@ -368,8 +116,12 @@ def sklearn_objective(loss: str | Loss, **loss_params: Any) -> XGBoostSklearnObj
     """Objective for XGBoost's scikit-learn wrappers (``XGBRegressor(objective=...)``).
 
     Signature ``(y_true, y_pred, sample_weight=None) -> (grad, hess)``; sample weights
-    passed to ``fit(sample_weight=...)`` are multiplied in. Set ``base_score`` to
-    ``init_score(loss, y)`` on the estimator for the right intercept.
+    passed to ``fit(sample_weight=...)`` are multiplied in. For the right intercept set the
+    estimator's ``base_score`` from ``init = init_score(loss, y, w)``, in the scale the
+    objective XGBoost stores reads it: ``XGBRegressor`` (reg:squarederror) and multiclass
+    ``XGBClassifier`` (multi:softprob) take the margin ``init`` (a list for multiclass);
+    binary ``XGBClassifier`` stores binary:logistic and takes the probability
+    ``loss.transform(init)``.
     """
     return XGBoostSklearnObjective(get_loss(loss, **loss_params))
 
@@ -381,19 +133,22 @@ def init_score(loss: str | Loss, dtrain_or_labels, sample_weight=None, **loss_pa
     (weights from ``sample_weight``). Use it as ``params["base_score"]``.
     """
     loss_obj = get_loss(loss, **loss_params)
-    xgb = _import_xgboost()
-    if isinstance(dtrain_or_labels, xgb.DMatrix):
+    if _is_dmatrix(dtrain_or_labels):
         if sample_weight is not None:
             raise ValueError(
                 "init_score got a DMatrix and sample_weight; set the weights on the DMatrix "
                 "(weight=...) and leave sample_weight=None."
             )
-        target = _dmatrix_target(loss_obj, dtrain_or_labels)
+        target = dmatrix_target(loss_obj, dtrain_or_labels)
         labels, weight = target.labels, target.weight
     else:
         labels, weight = dtrain_or_labels, sample_weight
     value = loss_obj.init_score(labels, weight)
     return float(value) if np.ndim(value) == 0 else np.asarray(value, dtype=np.float64)
+
+
+def _zero_hessian_levels(loss: Loss) -> np.ndarray:
+    return np.array([0.5]) if loss.name == "absolute_error" else loss.levels
 
 
 def _json_default(value):
@@ -432,6 +187,12 @@ def _set_output_count(params: dict, loss: Loss, n_outputs: int) -> None:
     if int(params.get(other, 0) or 0) > 1:
         raise ValueError(f"{loss.name} uses params['{key}'], not '{other}'; remove '{other}'.")
     params[key] = n_outputs
+
+
+def _is_dmatrix(value) -> bool:
+    """True for an xgboost.DMatrix (without importing xgboost for plain arrays)."""
+    module = sys.modules.get("xgboost")
+    return module is not None and isinstance(value, module.DMatrix)
 
 
 def _has_base_margin(dmatrix) -> bool:
@@ -527,7 +288,7 @@ def train(
     ``boostloss_loss_params`` (JSON), ``boostloss_init_score`` (JSON) and
     ``boostloss_intercept`` (where the init score lives), read back by ``predict``.
     """
-    xgb = _import_xgboost()
+    xgb = import_xgboost()
     loss_obj = resolve_loss(loss, dict(loss_params) if loss_params else None)
     params = _check_params(params, engine_kwargs)
     if not isinstance(dtrain, xgb.DMatrix):
@@ -575,15 +336,15 @@ def train(
     feval: XGBoostMetric = XGBoostMetric(loss_obj)
     callbacks = list(callbacks or ())
     if strategy == "surrogate":
-        obj = _SurrogateObjective(loss_obj)
+        obj = SurrogateObjective(loss_obj)
     elif strategy == "refit":
         refit = LeafRefit(
             target.labels, target.weight, _zero_hessian_levels(loss_obj), dtrain,
             [d for d, _ in evals],
         )
-        obj = _RefitObjective(loss_obj, refit)
-        feval = _RefitMetric(loss_obj, refit)
-        callbacks.insert(0, _refit_callback(refit))  # first, so its after_training runs first
+        obj = RefitObjective(loss_obj, refit)
+        feval = RefitMetric(loss_obj, refit)
+        callbacks.insert(0, refit_callback(refit))  # first, so its after_training runs first
     obj._targets = base_objective._targets  # reuse the validated training labels
 
     booster = xgb.train(
@@ -640,7 +401,7 @@ def predict(
     iteration found by early stopping is used (all rounds if there was none). ``loss``
     defaults to the one stored by ``train``. Returns float64.
     """
-    xgb = _import_xgboost()
+    xgb = import_xgboost()
     if output not in OUTPUTS:
         raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}.")
     loss_obj = _stored_loss(booster) if loss is None else get_loss(loss)
