@@ -27,6 +27,20 @@ X, y, sample_weight are dask collections (``dask.array`` chunked along rows only
   extra rounds cost time, not accuracy).
 - **No per-leaf quantile refits** for absolute_error / quantile (``LEAF_REFIT_NOTE``; a
   UserWarning says so when they are trained).
+- **Same model as one machine** where the engine is deterministic: when both sides bin the
+  features the same way (e.g. every distinct value present on every worker and fewer values
+  than ``max_bin``), the trees are identical to the single-machine adapters' trees
+  (tests/test_dask.py). With continuous features XGBoost merges per-worker quantile
+  sketches and LightGBM builds each feature's bins on one worker's rows, so splits differ
+  slightly. LightGBM with sample weights also counts a leaf's rows differently in
+  data-parallel mode, so ``min_data_in_leaf`` binds differently from one machine; a limit
+  on ``min_sum_hessian_in_leaf`` (with ``min_data_in_leaf=0``) does not.
+
+The returned ``DaskBoostLossModel`` holds the engine booster(s) with the init score inside,
+like the adapters' boosters: ``boostloss.xgboost.predict(model.booster, X)`` /
+``boostloss.lightgbm.predict(model.booster, X)`` work on in-memory data. Every worker runs
+the loss core, including its optional numba kernels, which are loaded (or compiled, on a
+cold cache) once per worker process.
 
 Estimators: ``DaskBoostLossRegressor`` / ``DaskBoostLossClassifier`` (scikit-learn style,
 ``fit`` on dask collections, ``predict`` returning dask collections) wrap these functions;

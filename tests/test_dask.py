@@ -402,3 +402,18 @@ def test_dask_estimators_on_dask_dataframes(client):
     np.testing.assert_allclose(restored.model_.predict_local(frame), reg.predict(ddf).compute())
     with pytest.raises(ValueError, match="is a binary loss"):
         bld.DaskBoostLossRegressor(loss="logistic", client=client).fit(ddf, target)
+
+
+@pytest.mark.parametrize("backend", ["xgboost", "lightgbm"])
+def test_multilabel_loss_matches_single_machine(client, backend):
+    """Multi-output: XGBoost trains one multi-target booster, LightGBM one per column."""
+    X, _, w = _make("binary", seed=12, n=3000)
+    rng = np.random.default_rng(12)
+    Y = (np.column_stack([X[:, 0], -X[:, 1], X[:, 2] * X[:, 3]]) + rng.logistic(size=(3000, 3))
+         > 0).astype(np.float64)
+    loss = bl.get_loss("multilabel_logistic")
+    model, _ = _train(client, backend, X, Y, w, loss)
+    assert len(model.boosters) == (1 if backend == "xgboost" else 3)
+    np.testing.assert_allclose(model.init_score, loss.init_score(Y, w), rtol=1e-12)
+    np.testing.assert_allclose(model.raw_local(X), _single_machine_raw(backend, loss, X, Y, w),
+                               rtol=1e-5, atol=1e-6)
