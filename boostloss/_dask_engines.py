@@ -7,10 +7,12 @@ information. The objectives are the adapters' callables (``boostloss.xgboost.obj
 callables may hold per-dataset caches that do not pickle; ``AdapterCallable`` ships only
 the loss and the factory's name).
 
-Starting score: the distributed ``init_score`` (see ``_dask_init``) is given to the engine
-as a per-row constant (``base_margin`` / ``init_score``) created on the workers, and the
-model stores it; XGBoost gets ``base_score=0`` so a prediction without base_margin is the
-pure sum of trees and the stored init score is added exactly once.
+Starting score: the distributed ``init_score`` (see ``_dask_init``). XGBoost takes it as
+``base_score`` (a list for multi-output losses), exactly as ``boostloss.xgboost.train`` does;
+LightGBM gets it as a per-row ``init_score`` created on the workers (``constant_like``) and
+the fitted booster gets it folded into its first round's leaves, exactly as
+``boostloss.lightgbm.train`` leaves its boosters. Either way the booster's raw prediction
+includes the init score once.
 
 Metrics: the engines' own evaluation on Dask is per worker (XGBoost averages the workers'
 values unweighted; LightGBM reports one worker). ``XGBoostGlobalMetric`` combines the
