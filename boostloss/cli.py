@@ -149,7 +149,8 @@ def compare_command(
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the fold split and the engines.")] = 0,
     n_jobs: Annotated[
-        int | None, typer.Option(help="Engine threads (default: the engine's default).")
+        int | None,
+        typer.Option(help="Engine threads (default: 1 below 20,000 rows, else all cores)."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:

@@ -58,7 +58,7 @@ def main() -> None:
         X, y, test_size=0.3, stratify=y, random_state=0
     )
     params = {"learning_rate": 0.05, "num_leaves": 15, "min_data_in_leaf": 40,
-              "num_threads": 2, "verbose": -1, "seed": 0}
+              "verbose": -1, "seed": 0}
     ratio = float((y_train == 0).sum() / (y_train == 1).sum())
     rows = []
 

@@ -60,7 +60,7 @@ def main() -> None:
                                               noise="gaussian", random_state=1)
     dtrain = xgb.DMatrix(X_train, label=y_train)
     dtest = xgb.DMatrix(X_test, label=y_test)
-    params = {"eta": 0.1, "max_depth": 4, "nthread": 2, "disable_default_eval_metric": 1}
+    params = {"eta": 0.1, "max_depth": 4, "disable_default_eval_metric": 1}
 
     rows = []
     for loss in [bl.get_loss("squared_error"), bl.get_loss("huber", delta=1.0)]:
