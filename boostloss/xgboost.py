@@ -282,7 +282,9 @@ def train(
     it. An explicit ``params["base_score"]`` is used as given (a margin). If ``dtrain`` has
     a ``base_margin``, it is the whole starting margin (XGBoost's rule): ``base_score`` is
     set to 0 and every evaluation set must carry its own base_margin. With ``xgb_model`` the
-    loaded model's intercept is kept.
+    loaded model's intercept is kept. XGBoost < 3.1 has no vector ``base_score``: there a
+    multi-output init score is written into the ``base_margin`` of ``dtrain`` and of every
+    evaluation DMatrix (they are modified) and ``predict`` adds it back.
 
     Returns the ``xgboost.Booster`` with attributes ``boostloss_loss``,
     ``boostloss_loss_params`` (JSON), ``boostloss_init_score`` (JSON) and
@@ -345,7 +347,7 @@ def train(
         obj = RefitObjective(loss_obj, refit)
         feval = RefitMetric(loss_obj, refit)
         callbacks.insert(0, refit_callback(refit))  # first, so its after_training runs first
-    obj._targets = base_objective._targets  # reuse the validated training labels
+    obj._targets = feval._targets = base_objective._targets  # validate each DMatrix once
 
     booster = xgb.train(
         params,
@@ -369,6 +371,9 @@ def train(
         "intercept": intercept,
         "zero_hessian": strategy or "",
     }
+    if intercept == "model":  # continued training: the loaded model's intercept stays
+        for key in ("init_score", "intercept"):
+            attributes[key] = booster.attr(ATTRIBUTE_PREFIX + key) or attributes[key]
     booster.set_attr(**{ATTRIBUTE_PREFIX + key: value for key, value in attributes.items()})
     return booster
 

@@ -366,6 +366,7 @@ def test_refit_continues_training_and_works_with_quantile_dmatrix():
     continued = bl_xgb.train(ENGINE, dtrain, 15, loss="absolute_error", xgb_model=first)
     assert continued.num_boosted_rounds() == 30
     assert_allclose(bl_xgb.predict(continued, X), bl_xgb.predict(straight, X), rtol=1e-5)
+    assert continued.attr("boostloss_intercept") == "base_score"  # kept from the first model
 
     qdm = xgb.QuantileDMatrix(X, label=y)
     native = xgb.train({**ENGINE, "objective": "reg:absoluteerror",

@@ -182,3 +182,23 @@ def test_sklearn_wrapper_objective_equals_native_with_weights():
     unweighted = xgb.XGBRegressor(objective=bl_xgb.sklearn_objective("gamma"),
                                   base_score=init, **common).fit(X, y)
     assert not np.allclose(custom.predict(X), unweighted.predict(X), rtol=1e-3)
+
+
+@pytest.mark.parametrize("dataset", ["breast_cancer", "wine"])
+def test_xgb_classifier_objective_equals_native(dataset):
+    """XGBClassifier stores binary:logistic / multi:softprob for a custom objective, so its
+    base_score is a probability (binary) or margins (multiclass), as documented."""
+    from boostloss import datasets
+
+    X, y = datasets.load_dataset(dataset, as_frame=False)
+    binary = dataset == "breast_cancer"
+    loss = bl.get_loss("logistic") if binary else bl.get_loss("softmax_cross_entropy",
+                                                              hessian="xgboost")
+    init = bl_xgb.init_score(loss, y)
+    base = float(loss.transform(np.array([init]))[0]) if binary else [float(v) for v in init]
+    common = dict(n_estimators=N_ROUNDS, max_depth=3, learning_rate=0.3, n_jobs=1,
+                  tree_method="hist", random_state=3, base_score=base)
+    custom = xgb.XGBClassifier(objective=bl_xgb.sklearn_objective(loss), **common).fit(X, y)
+    native = xgb.XGBClassifier(objective="binary:logistic" if binary else "multi:softprob",
+                               **common).fit(X, y)
+    _assert_parity(y, custom.predict(X, output_margin=True), native.predict(X, output_margin=True))
