@@ -23,6 +23,8 @@ import boostloss as bl  # noqa: E402
 from boostloss import datasets  # noqa: E402
 from boostloss import xgboost as bl_xgb  # noqa: E402
 
+from .loss_cases import SETTINGS, build, make_data, setting_id  # noqa: E402
+
 ENGINE = {"nthread": 1, "tree_method": "hist", "max_depth": 3, "eta": 0.3, "seed": 0}
 
 
@@ -124,6 +126,27 @@ def test_sklearn_objective_multilabel_and_weights():
     assert_allclose(hess, expected_h, rtol=1e-6)
     grad_unweighted, _ = objective(Y, predt)
     assert not np.allclose(grad, grad_unweighted)
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=[setting_id(s) for s in SETTINGS])
+def test_every_loss_trains_and_predicts(setting):
+    """Every registered loss (the generic suite's settings) through train and predict."""
+    loss = build(setting)
+    rng = np.random.default_rng(0)
+    y, _ = make_data(loss, 300, rng)
+    X = rng.normal(size=(300, 4)).astype(np.float32)
+    dtrain = xgb.DMatrix(X, label=y)
+    history: dict = {}
+    booster = bl_xgb.train(ENGINE, dtrain, 10, loss=loss, evals=[(dtrain, "train")],
+                           evals_result=history)
+    raw = bl_xgb.predict(booster, X, output="raw")
+    expected_shape = (300,) if not loss.is_multi_output else (300, loss.n_outputs_for(y))
+    assert raw.shape == expected_shape and np.all(np.isfinite(raw))
+    response = bl_xgb.predict(booster, dtrain)
+    assert_allclose(response, loss.transform(raw))
+    curve = history["train"][loss.name]
+    start = loss.metric(y, np.broadcast_to(bl_xgb.init_score(loss, y), raw.shape))
+    assert curve[-1] < start and curve[-1] == pytest.approx(loss.metric(y, raw), rel=1e-5)
 
 
 # ---------------------------------------------------------------------- intercept and predict
