@@ -238,8 +238,10 @@ def test_wrong_shapes_and_bad_labels_raise(setting):
     bad_raw.flat[0] = np.nan
     with pytest.raises(ValueError, match="raw must be finite"):
         loss.grad_hess(y, bad_raw)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="at least one sample"):
         loss.init_score(y[:0])
+    with pytest.raises(ValueError, match="at least one sample"):
+        loss.metric(y[:0], raw[:0])
 
 
 def test_every_registered_loss_is_covered_by_the_settings():

@@ -181,6 +181,8 @@ class Loss:
     def metric(self, y_true, raw, sample_weight=None) -> float:
         """Sample-weighted mean of ``loss(...)``."""
         y, raw, weight = self._validate(y_true, raw, sample_weight)
+        if y.shape[0] == 0:
+            raise ValueError(f"{self.name}: metric needs at least one sample, got none.")
         return self._metric(y, raw, weight)
 
     def init_score(self, y_true, sample_weight=None):
