@@ -230,72 +230,84 @@ def smooth_hinge(y, raw, w, grad, hess, floor):
 
 
 # ------------------------------------------------------------- multiclass
+ROWS_PER_CHUNK = 1024  # rows sharing one scratch buffer of exp(raw - max)
+
+
+@njit(inline="always")
+def softmax_row(raw, i, scratch):
+    """Fill scratch with exp(raw[i] - max) (one exp per element); return (max, sum)."""
+    k = raw.shape[1]
+    top = np.float64(raw[i, 0])
+    for j in range(1, k):
+        top = max(top, np.float64(raw[i, j]))
+    total = 0.0
+    for j in range(k):
+        scratch[j] = math.exp(np.float64(raw[i, j]) - top)
+        total += scratch[j]
+    return top, total
+
+
 @jit
 def softmax_cross_entropy(y, raw, w, grad, hess, c, eps, factor):
-    k = raw.shape[1]
+    n, k = raw.shape
     c_total = 0.0
     for j in range(k):
         c_total += c[j]
-    for i in prange(raw.shape[0]):
-        label = y[i]
-        top = np.float64(raw[i, 0])
-        for j in range(1, k):
-            top = max(top, np.float64(raw[i, j]))
-        total = 0.0
-        for j in range(k):
-            total += math.exp(np.float64(raw[i, j]) - top)
-        others = 0.0
-        for j in range(k):
-            if j != label:
-                others += math.exp(np.float64(raw[i, j]) - top) / total
-        true_weight = (1.0 - eps) * c[label]
-        scale = true_weight + (eps / k) * c_total
-        for j in range(k):
-            p = math.exp(np.float64(raw[i, j]) - top) / total
-            if j == label:
-                g = -scale * others + (eps / k) * (c_total - c[label])
-                h = p * others
-            else:
-                g = p * scale - (eps / k) * c[j]
-                h = p * (1.0 - p)
-            finish2(i, j, g, factor * scale * h, w, grad, hess)
+    for chunk in prange((n + ROWS_PER_CHUNK - 1) // ROWS_PER_CHUNK):
+        scratch = np.empty(k)
+        for i in range(chunk * ROWS_PER_CHUNK, min(n, (chunk + 1) * ROWS_PER_CHUNK)):
+            label = y[i]
+            _, total = softmax_row(raw, i, scratch)
+            inverse = 1.0 / total
+            others = 0.0  # 1 - p_label, summed from the small probabilities
+            for j in range(k):
+                if j != label:
+                    others += scratch[j] * inverse
+            true_weight = (1.0 - eps) * c[label]
+            scale = true_weight + (eps / k) * c_total
+            for j in range(k):
+                p = scratch[j] * inverse
+                if j == label:
+                    g = -scale * others + (eps / k) * (c_total - c[label])
+                    h = p * others
+                else:
+                    g = p * scale - (eps / k) * c[j]
+                    h = p * (1.0 - p)
+                finish2(i, j, g, factor * scale * h, w, grad, hess)
 
 
 @jit
 def softmax_focal(y, raw, w, grad, hess, gamma_, c):
-    k = raw.shape[1]
-    for i in prange(raw.shape[0]):
-        label = y[i]
-        top = np.float64(raw[i, 0])
-        for j in range(1, k):
-            top = max(top, np.float64(raw[i, j]))
-        total = 0.0
-        for j in range(k):
-            total += math.exp(np.float64(raw[i, j]) - top)
-        log_total = math.log(total)
-        log_t = np.float64(raw[i, label]) - top - log_total
-        t = math.exp(log_t)
-        one_minus_t = 0.0
-        for j in range(k):
-            if j != label:
-                one_minus_t += math.exp(np.float64(raw[i, j]) - top) / total
-        if one_minus_t > 0:
-            safe = one_minus_t
-            ratio = t * log_t / one_minus_t
-        else:
-            safe = 1.0
-            ratio = -1.0
-        weight = c[label]
-        modulated = weight * one_minus_t**gamma_
-        slope = modulated * (1.0 - gamma_ * ratio)
-        bracket = 2.0 + log_t - (gamma_ - 1.0) * ratio
-        curvature = gamma_ * weight * t * one_minus_t ** (gamma_ + 1.0) * bracket
-        for j in range(k):
-            p = math.exp(np.float64(raw[i, j]) - top) / total
-            indicator_minus_p = (1.0 - p) if j == label else -p
-            direction = indicator_minus_p / safe
-            h = slope * p * (1.0 - p) + max(curvature * direction * direction, 0.0)
-            finish2(i, j, -slope * indicator_minus_p, h, w, grad, hess)
+    n, k = raw.shape
+    for chunk in prange((n + ROWS_PER_CHUNK - 1) // ROWS_PER_CHUNK):
+        scratch = np.empty(k)
+        for i in range(chunk * ROWS_PER_CHUNK, min(n, (chunk + 1) * ROWS_PER_CHUNK)):
+            label = y[i]
+            top, total = softmax_row(raw, i, scratch)
+            inverse = 1.0 / total
+            log_t = np.float64(raw[i, label]) - top - math.log(total)
+            t = scratch[label] * inverse
+            one_minus_t = 0.0
+            for j in range(k):
+                if j != label:
+                    one_minus_t += scratch[j] * inverse
+            if one_minus_t > 0:
+                safe = one_minus_t
+                ratio = t * log_t / one_minus_t
+            else:
+                safe = 1.0
+                ratio = -1.0
+            weight = c[label]
+            modulated = weight * one_minus_t**gamma_
+            slope = modulated * (1.0 - gamma_ * ratio)
+            bracket = 2.0 + log_t - (gamma_ - 1.0) * ratio
+            curvature = gamma_ * weight * t * one_minus_t ** (gamma_ + 1.0) * bracket
+            for j in range(k):
+                p = scratch[j] * inverse
+                indicator_minus_p = one_minus_t if j == label else -p
+                direction = indicator_minus_p / safe
+                h = slope * p * (1.0 - p) + max(curvature * direction * direction, 0.0)
+                finish2(i, j, -slope * indicator_minus_p, h, w, grad, hess)
 
 
 # ------------------------------------------------------------- overlap (batch)

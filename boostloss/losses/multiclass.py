@@ -246,7 +246,7 @@ class SoftmaxFocal(_SoftmaxLoss):
         modulated = c * one_minus_t**gamma
         slope = modulated * (1.0 - gamma * ratio)  # -dloss/dlog-odds factor, >= 0
         indicator_minus_p = -p
-        indicator_minus_p[rows, y] += 1.0
+        indicator_minus_p[rows, y] = one_minus_t  # 1 - p_y, without cancellation
         grad = -slope[:, None] * indicator_minus_p
         positive_part = slope[:, None] * p * (1.0 - p)
         direction = indicator_minus_p / safe[:, None]
@@ -262,7 +262,7 @@ class SoftmaxFocal(_SoftmaxLoss):
         rows, p, t, log_t, one_minus_t, safe, ratio, c = self._pieces(y, raw)
         slope = c * one_minus_t**gamma * (1.0 - gamma * ratio)
         indicator_minus_p = -p
-        indicator_minus_p[rows, y] += 1.0
+        indicator_minus_p[rows, y] = one_minus_t  # 1 - p_y, without cancellation
         direction = indicator_minus_p / safe[:, None]
         bracket = 2.0 + log_t - (gamma - 1.0) * ratio
         curvature = (gamma * c * t * one_minus_t ** (gamma + 1.0) * bracket)[:, None]
