@@ -26,8 +26,6 @@ import sysconfig
 import zipfile
 from pathlib import Path
 
-import pytest
-
 import boostloss.datasets as bd
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,10 +41,8 @@ def run(args: list[str], cwd: Path, **kwargs) -> subprocess.CompletedProcess:
     return result
 
 
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory) -> dict:
-    """Build the wheel and install it into a fresh venv; returns paths."""
-    work = tmp_path_factory.mktemp("wheel")
+def build_and_install(work: Path) -> dict:
+    """Build the wheel and install it into a fresh venv under ``work``; returns paths."""
     dist = work / "dist"
     build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", str(dist), str(ROOT)]
     if importlib.util.find_spec("hatchling") is not None:
@@ -71,7 +67,7 @@ def installed(tmp_path_factory) -> dict:
     return {"wheel": wheel, "venv": venv, "python": python, "purelib": purelib, "cwd": outside}
 
 
-def test_wheel_ships_every_dataset_file(installed):
+def check_wheel_contents(installed: dict) -> None:
     names = set(zipfile.ZipFile(installed["wheel"]).namelist())
     for name in bd.list_datasets():
         assert f"boostloss/_datasets/{bd.dataset_info(name).file_name}" in names
@@ -98,7 +94,7 @@ print(json.dumps(out))
 """
 
 
-def test_every_dataset_loads_from_the_installed_wheel(installed):
+def check_datasets_load(installed: dict) -> None:
     result = run([str(installed["python"]), "-c", LOAD_ALL], cwd=installed["cwd"])
     report = json.loads(result.stdout)
     purelib = str(installed["purelib"])
@@ -112,7 +108,7 @@ def test_every_dataset_loads_from_the_installed_wheel(installed):
         assert shapes["y"] == shapes["expected"][0] == shapes["X"][0] == shapes["Xa"][0], name
 
 
-def test_console_script_of_the_installed_wheel(installed):
+def check_console_script(installed: dict) -> None:
     script = installed["venv"] / "bin" / "boostloss"
     assert script.exists()
     listing = run([str(script), "datasets"], cwd=installed["cwd"])
@@ -122,3 +118,11 @@ def test_console_script_of_the_installed_wheel(installed):
                    "mse,huber", "--quiet"], cwd=installed["cwd"])
     assert "shipped dataset 'engel'" in compare.stdout
     assert "huber" in compare.stdout and "failed" not in compare.stdout
+
+
+def test_wheel_installs_into_a_fresh_venv_and_loads_every_dataset(tmp_path):
+    """One test (one build): pytest-xdist would otherwise build the wheel once per worker."""
+    installed = build_and_install(tmp_path)
+    check_wheel_contents(installed)
+    check_datasets_load(installed)
+    check_console_script(installed)
