@@ -347,6 +347,11 @@ BAD_INPUTS = {
         "needs a numeric target",
     ),
     "unknown dataset": (lambda d: ["--dataset", "iris"], "unknown dataset 'iris'"),
+    "time series dataset": (lambda d: ["--dataset", "nile"], "nile is a time series"),
+    "task that does not fit the target": (
+        lambda d: ["--task", "binary"], "needs a target with exactly 2 distinct values.* has 226",
+    ),
+    "unknown rank metric": (lambda d: ["--rank-by", "auc"], "--rank-by must be one of rmse"),
     "plot to a missing folder": (
         lambda d: ["--plot", str(d / "no" / "chart.png")], "does not exist",
     ),
