@@ -187,7 +187,7 @@ def _encode_features(frame, drop_columns: list[str], source: str) -> tuple[np.nd
             if len(categories) > MAX_CATEGORIES:
                 coerced = pd.to_numeric(values, errors="coerce")
                 bad = values.notna() & coerced.isna()
-                if bad.mean() < 0.1:
+                if bad.any() and bad.mean() < 0.1:
                     example = str(values[bad].iloc[0])
                     raise CliError(
                         f"column {label!r} of {source} is mostly numbers but has non-numeric "
@@ -298,6 +298,14 @@ def build_problem(
                 f"{_line_numbers(infinite)}); drop or fix those rows."
             )
     else:
+        coerced = pd.to_numeric(raw_target, errors="coerce")
+        bad = coerced.isna().to_numpy()
+        if bad.any() and bad.mean() < 0.1:
+            raise CliError(
+                f"target column {target!r} is mostly numbers but has non-numeric entries such "
+                f"as {str(raw_target[bad].iloc[0])!r} (lines {_line_numbers(bad)}); fix or drop "
+                "those rows."
+            )
         values = raw_target.astype(str).to_numpy()
     if np.unique(values).size < 2:
         raise CliError(

@@ -221,6 +221,8 @@ def test_a_loss_failing_on_the_data_is_a_row_not_a_crash():
         ([-1, 1] * 10, "binary"),
         ([3.5, 7.25] * 10, "binary"),
         (["cat", "dog"] * 10, "binary"),
+        ([True, False] * 10, "binary"),
+        (["1", "2", "x"] * 7, "multiclass"),
         ([0, 1, 2, 3] * 5, "multiclass"),
         (["a", "b", "c", "d"] * 5, "multiclass"),
         ([1, 2, 3, 4] * 5, "regression"),  # not 0..k-1: counts or scores
@@ -289,6 +291,11 @@ BAD_INPUTS = {
         lambda d: [csv_file(d, many_rows("x,y", lambda i: f"{i},{'inf' if i == 0 else i}")),
                    "--target", "y"],
         "infinite values",
+    ),
+    "numeric target with a text entry": (
+        lambda d: [csv_file(d, many_rows("x,y", lambda i: f"{i},{'?' if i == 4 else i * 0.5}")),
+                   "--target", "y"],
+        r"mostly numbers but has non-numeric entries such as '\?' \(lines 6\)",
     ),
     "constant target": (
         lambda d: [csv_file(d, many_rows("x,y", lambda i: f"{i},1")), "--target", "y"],
