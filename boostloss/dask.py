@@ -11,9 +11,10 @@ X, y, sample_weight are dask collections (``dask.array`` chunked along rows only
 - **Init score from all rows.** Training starts from ``loss.init_score`` of the whole
   data set, computed with dask reductions (``boostloss._dask_init``): exact for label
   totals, weighted means and weighted quantiles/medians (a distributed selection, not an
-  approximate sketch); a 1-D minimisation with one pass per evaluation for Huber-type
-  losses (agrees with the single-machine value to ~1e-7 of the label range, the resolution
-  of minimising a float64 objective). ``init_score=`` overrides it.
+  approximate sketch); for Huber-type losses the root of the global gradient sum, one pass
+  per evaluation (agrees with the single-machine value within 1e-6 of the label range: the
+  single-machine minimisation of float64 loss values resolves ~1e-8). ``init_score=``
+  overrides it.
 - **Gradients** are the single-machine adapters' objectives (``boostloss.xgboost``,
   ``boostloss.lightgbm``), run by each worker on its own rows: correct for separable losses.
   Non-separable losses (dice, tversky) need sums over all rows inside every gradient and
