@@ -197,7 +197,7 @@ def main() -> None:
         args.backend = backend
         setups = [(f"1 process x {t} thread" + "s" * (t > 1),
                    lambda t=t: run_single_in_fresh_process(args, t))
-                  for t in (int(v) for v in args.single_threads.split(","))]
+                  for t in (int(v) for v in args.single_threads.split(",") if v)]
         setups.append(("Dask 2 workers x 1", lambda: dask_run(args)))
         for setup, runner in setups:
             runs = [runner() for _ in range(args.repeats)]
