@@ -2,9 +2,10 @@
 
 For each loss (default parameters, or the ones in ``SETTINGS``) this prints the median time
 of ``grad_hess`` on ``--rows`` samples (multi-output losses: ``--rows`` x ``--outputs``),
-both through the validating public method and through ``_weighted_grad_hess`` (the path the
-engine adapters call every boosting round, labels already validated), for float64 and
-float32 raw scores, next to the time of copying the same number of float64 bytes.
+through the validating public method, the numpy reference on validated labels (the path the
+engine adapters call every boosting round; float64 and float32 in/out) and the optional
+numba kernels (one thread, as inside an engine, and ``--threads`` threads), next to the time
+of copying the same number of float64 bytes.
 
     python benchmarks/bench_kernels.py                 # 1M rows, 10 outputs, 7 repeats
     python benchmarks/bench_kernels.py --rows 200000 --repeats 3
@@ -62,16 +63,19 @@ def main() -> None:
     parser.add_argument("--losses", nargs="*", default=None, help="subset of loss names")
     parser.add_argument("--threads", type=int, default=None, help="compiled-kernel threads (default: all cores)")
     args = parser.parse_args()
-    _compiled.set_num_threads(args.threads)
 
     rng = np.random.default_rng(0)
     names = args.losses or bl.available_losses()
-    header = (
-        f"{'loss':<24}{'shape':>14}{'copy ms':>9}{'public f64':>12}{'fast f64':>10}"
-        f"{'fast f32':>10}{'ms/1M el':>10}{'x copy':>8}"
+    compiled = _compiled.available()
+    print(
+        f"grad_hess kernels: median of {args.repeats} runs, numpy {np.__version__}; "
+        f"numba kernels: {'yes' if compiled else 'not installed'} (threads for the last column: "
+        f"{args.threads or 'all cores'})"
     )
-    compiled = f"numba kernels, threads={args.threads or 'all'}" if _compiled.available() else "numpy reference (numba not installed)"
-    print(f"grad_hess kernels: median of {args.repeats} runs, numpy {np.__version__}, fast path: {compiled}")
+    header = (
+        f"{'loss':<24}{'shape':>14}{'copy ms':>9}{'public':>9}{'numpy':>9}{'numpy32':>9}"
+        f"{'numba':>9}{'numba32':>9}{'numba mt':>10}{'best ms/1M':>11}{'x copy':>8}"
+    )
     print(header)
     print("-" * len(header))
     for name in names:
@@ -82,14 +86,32 @@ def main() -> None:
         raw32 = raw.astype(np.float32)
         labels = loss.validate_labels(y)
         destination = np.empty_like(raw)
-        copy = median_time(lambda: np.copyto(destination, raw), args.repeats)  # noqa: B023
-        public = median_time(lambda: loss.grad_hess(y, raw), args.repeats)  # noqa: B023
-        fast = median_time(lambda: loss._weighted_grad_hess(labels, raw, None), args.repeats)  # noqa: B023
-        fast32 = median_time(lambda: loss._weighted_grad_hess(labels, raw32, None), args.repeats)  # noqa: B023
-        per_million = 1e3 * fast * 1e6 / raw.size
+        times = {
+            "copy": median_time(lambda: np.copyto(destination, raw), args.repeats),  # noqa: B023
+            "public": median_time(lambda: loss.grad_hess(y, raw), args.repeats),  # noqa: B023
+            "numpy": median_time(lambda: loss._reference_grad_hess(labels, raw, None), args.repeats),  # noqa: B023
+            "numpy32": median_time(
+                lambda: loss._weighted_grad_hess(labels, raw32, None, np.float32), args.repeats  # noqa: B023
+            ),
+        }
+        if compiled:
+            _compiled.set_num_threads(1)
+            times["numba"] = median_time(lambda: _compiled.grad_hess(loss, labels, raw, None), args.repeats)  # noqa: B023
+            times["numba32"] = median_time(
+                lambda: _compiled.grad_hess(loss, labels, raw32, None, np.float32), args.repeats  # noqa: B023
+            )
+            _compiled.set_num_threads(args.threads)
+            times["numba mt"] = median_time(lambda: _compiled.grad_hess(loss, labels, raw, None), args.repeats)  # noqa: B023
+            _compiled.set_num_threads(1)
+        best = min(v for k, v in times.items() if k != "copy")
+        cells = "".join(
+            f"{1e3 * times[key]:>{width}.1f}" if key in times else f"{'-':>{width}}"
+            for key, width in (("public", 9), ("numpy", 9), ("numpy32", 9), ("numba", 9), ("numba32", 9), ("numba mt", 10))
+        )
         print(
-            f"{name:<24}{str(raw.shape):>14}{1e3 * copy:>9.1f}{1e3 * public:>12.1f}{1e3 * fast:>10.1f}"
-            f"{1e3 * fast32:>10.1f}{per_million:>10.1f}{fast / copy:>8.1f}"
+            f"{name:<24}{str(raw.shape):>14}{1e3 * times['copy']:>9.1f}{cells}"
+            f"{1e3 * best * 1e6 / raw.size:>11.1f}{best / times['copy']:>8.1f}",
+            flush=True,
         )
 
 

@@ -20,6 +20,7 @@ import importlib
 from typing import Any
 
 from . import losses, metrics
+from ._compiled import use_compiled_kernels
 from .losses import Loss
 from .registry import available_losses, get_loss
 
@@ -29,6 +30,7 @@ __all__ = [
     "Loss",
     "available_losses",
     "get_loss",
+    "use_compiled_kernels",
     "losses",
     "metrics",
     "xgboost",

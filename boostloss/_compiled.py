@@ -12,8 +12,12 @@ Each kernel is a ``prange`` loop; ``set_num_threads`` chooses how many threads i
 one by default, because inside an engine callback more threads fight the engine's OpenMP
 pool (measured slower), more for standalone use.
 
-Used only when numba imports and the environment variable ``BOOSTLOSS_COMPILED`` is not
-"0"; otherwise, and for losses without a kernel, the numpy reference runs.
+They are opt-in: ``boostloss.use_compiled_kernels(True)`` or the environment variable
+``BOOSTLOSS_COMPILED=1`` (with numba installed: ``pip install boostloss[fast]``). Measured
+here, importing numba and loading the cached kernels costs about 0.45 s and 100 MiB of
+resident memory once per process, which outweighs the per-round saving (about 15 ms per
+1M-element logistic round) on small and medium data; see benchmarks/bench_engines.py.
+Otherwise, and for losses without a kernel, the numpy reference runs.
 """
 
 from __future__ import annotations
@@ -22,25 +26,54 @@ import os
 
 import numpy as np
 
-__all__ = ["available", "grad_hess", "set_num_threads", "get_num_threads"]
+__all__ = [
+    "available",
+    "enabled",
+    "use_compiled_kernels",
+    "grad_hess",
+    "set_num_threads",
+    "get_num_threads",
+]
 
-_STATE: dict[str, object] = {"checked": False, "numba": None, "threads": 1, "kernels": {}}
+_STATE: dict[str, object] = {
+    "checked": False,
+    "numba": None,
+    "threads": 1,
+    "kernels": {},
+    "enabled": os.environ.get("BOOSTLOSS_COMPILED", "0") == "1",
+}
+
+
+def use_compiled_kernels(enabled: bool = True) -> None:
+    """Switch the losses' grad/hess to the compiled (numba) kernels, or back to numpy.
+
+    Raises ImportError when enabling without numba installed.
+    """
+    if not isinstance(enabled, bool):
+        raise TypeError(f"enabled must be True or False, got {enabled!r}.")
+    if enabled and not available():
+        raise ImportError("compiled kernels need numba: pip install 'boostloss[fast]'.")
+    _STATE["enabled"] = enabled
+
+
+def enabled() -> bool:
+    """True if the losses use the compiled kernels (see ``use_compiled_kernels``)."""
+    return bool(_STATE["enabled"]) and available()
 
 
 def available() -> bool:
-    """True if numba imports and compiled kernels are not switched off."""
+    """True if numba imports (the kernels can be used)."""
     if not _STATE["checked"]:
         _STATE["checked"] = True
-        if os.environ.get("BOOSTLOSS_COMPILED", "1") != "0":
-            try:
-                import numba
+        try:
+            import numba
 
-                from ._kernels_numba import KERNELS
+            from ._kernels_numba import KERNELS
 
-                _STATE["numba"] = numba
-                _STATE["kernels"] = KERNELS
-            except ImportError:
-                _STATE["numba"] = None
+            _STATE["numba"] = numba
+            _STATE["kernels"] = KERNELS
+        except ImportError:
+            _STATE["numba"] = None
     return _STATE["numba"] is not None
 
 

@@ -71,3 +71,23 @@ def test_thread_setting_is_validated_and_restored():
     for bad in (0, -1, 1.5, True):
         with pytest.raises(ValueError, match="threads"):
             _compiled.set_num_threads(bad)
+
+
+def test_use_compiled_kernels_switches_the_public_path():
+    import boostloss as bl
+
+    loss = bl.get_loss("focal")
+    y = np.array([0.0, 1.0, 1.0, 0.0])
+    raw = np.array([-3.0, 0.5, 4.0, 2.0])
+    assert not _compiled.enabled()  # opt-in
+    reference = loss.grad_hess(y, raw)
+    bl.use_compiled_kernels(True)
+    try:
+        assert _compiled.enabled()
+        fast = loss.grad_hess(y, raw)
+    finally:
+        bl.use_compiled_kernels(False)
+    for a, b in zip(fast, reference, strict=True):
+        assert_allclose(a, b, rtol=1e-12)
+    with pytest.raises(TypeError, match="enabled"):
+        bl.use_compiled_kernels("yes")

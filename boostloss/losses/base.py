@@ -205,12 +205,13 @@ class Loss:
     def _weighted_grad_hess(self, y, raw, weight, dtype=np.float64):
         """(grad, hess) on validated labels, weights multiplied in, as arrays of ``dtype``.
 
-        Runs the compiled kernel (``boostloss._compiled``, numba) when one is available
-        and the numpy reference below otherwise; both compute in float64.
+        Runs the compiled kernel (``boostloss._compiled``, numba) when the user switched
+        them on, and the numpy reference otherwise; both compute in float64.
         """
-        compiled = _compiled.grad_hess(self, y, raw, weight, dtype)
-        if compiled is not None:
-            return compiled
+        if _compiled.enabled():
+            compiled = _compiled.grad_hess(self, y, raw, weight, dtype)
+            if compiled is not None:
+                return compiled
         grad, hess = self._reference_grad_hess(y, raw, weight)
         if dtype != np.float64:
             return grad.astype(dtype), hess.astype(dtype)
