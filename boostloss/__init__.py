@@ -35,6 +35,7 @@ __all__ = [
     "metrics",
     "xgboost",
     "lightgbm",
+    "dask",
     "datasets",
     "intervals",
     "BoostLossRegressor",
@@ -42,7 +43,7 @@ __all__ = [
     "QuantileIntervalRegressor",
 ]
 
-_LAZY_MODULES = {"xgboost", "lightgbm", "datasets", "intervals", "sklearn", "cli"}
+_LAZY_MODULES = {"xgboost", "lightgbm", "dask", "datasets", "intervals", "sklearn", "cli"}
 _LAZY_ATTRIBUTES = {
     "BoostLossRegressor": "sklearn",
     "BoostLossClassifier": "sklearn",

@@ -396,3 +396,12 @@ def test_import_boostloss_does_not_import_engines():
 
     code = "import sys, boostloss; assert not {'xgboost','lightgbm','sklearn','dask'} & set(sys.modules), sorted(m for m in sys.modules if m in {'xgboost','lightgbm','sklearn','dask'})"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_engine_modules_load_lazily_as_attributes():
+    import boostloss as bl
+
+    for name in ("xgboost", "lightgbm", "dask", "datasets", "intervals", "sklearn"):
+        assert getattr(bl, name).__name__ == f"boostloss.{name}"
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        bl.nope  # noqa: B018
