@@ -6,7 +6,8 @@ and a test part, turns both into Dask DataFrames, and trains three boostloss los
 both engines, early-stopping on the test part's loss computed over *all* its rows (not one
 worker's). For comparison the same parameters train on one machine with the adapters.
 
-    python examples/dask_training.py
+    python examples/dask_training.py            # three losses, both engines
+    python examples/dask_training.py --quick    # one loss, 20 rounds (for the test suite)
 
 Runs in well under a minute on 2 cores. Output: one row per (loss, engine) with the init
 score (the loss's best constant, computed from every row with dask reductions), the best
@@ -15,6 +16,7 @@ round, and the test loss of the Dask model and of the single-machine model.
 
 from __future__ import annotations
 
+import argparse
 import time
 import warnings
 
@@ -35,22 +37,27 @@ XGB_PARAMS = {"max_depth": 4, "eta": 0.2}
 LGB_PARAMS = {"num_leaves": 15, "learning_rate": 0.2}
 
 
-def single_machine(backend, loss, X, y, X_test, y_test):
+def single_machine(backend, loss, X, y, X_test, y_test, rounds=ROUNDS):
     """The single-machine adapter's test loss with the same parameters."""
     if backend == "xgboost":
         booster = bl.xgboost.train(
-            {**XGB_PARAMS, "nthread": 2}, xgb.DMatrix(X, y), ROUNDS, loss=loss,
+            {**XGB_PARAMS, "nthread": 2}, xgb.DMatrix(X, y), rounds, loss=loss,
             evals=[(xgb.DMatrix(X_test, y_test), "test")], early_stopping_rounds=STOP)
         return loss.metric(y_test, bl.xgboost.predict(booster, X_test, output="raw"))
     train_set = lgb.Dataset(X, y)
     model = bl.lightgbm.train(
-        {**LGB_PARAMS, "num_threads": 2, "verbosity": -1}, train_set, ROUNDS, loss=loss,
+        {**LGB_PARAMS, "num_threads": 2, "verbosity": -1}, train_set, rounds, loss=loss,
         valid_sets=[lgb.Dataset(X_test, y_test, reference=train_set)],
         early_stopping_rounds=STOP)
     return loss.metric(y_test, bl.lightgbm.predict(model, X_test, output="raw"))
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="one loss and 20 rounds")
+    args = parser.parse_args()
+    losses = LOSSES[1:2] if args.quick else LOSSES
+    rounds = 20 if args.quick else ROUNDS
     X, y = load_dataset("rand_hie")
     rng = np.random.default_rng(0)
     test = rng.uniform(size=len(y)) < 0.2
@@ -64,7 +71,7 @@ def main() -> None:
         dy_test = dd.from_pandas(y_test, npartitions=2)
 
         rows = []
-        for name, loss_params in LOSSES:
+        for name, loss_params in losses:
             loss = bl.get_loss(name, **loss_params)
             for backend in ("xgboost", "lightgbm"):
                 start = time.perf_counter()
@@ -72,11 +79,11 @@ def main() -> None:
                     warnings.simplefilter("ignore", UserWarning)  # quantile: see footnote
                     model = bld.train(
                         client, XGB_PARAMS if backend == "xgboost" else LGB_PARAMS, dX, dy,
-                        ROUNDS, loss=loss, backend=backend, eval_set=[(dX_test, dy_test)],
+                        rounds, loss=loss, backend=backend, eval_set=[(dX_test, dy_test)],
                         eval_names=["test"], early_stopping_rounds=STOP)
                 seconds = time.perf_counter() - start
                 dask_loss = bld.evaluate(model, dX_test, dy_test)
-                single = single_machine(backend, loss, X_train, y_train, X_test, y_test)
+                single = single_machine(backend, loss, X_train, y_train, X_test, y_test, rounds)
                 rows.append((name, backend, float(np.mean(model.init_score)),
                              model.best_iteration + 1, dask_loss, single, seconds))
 
