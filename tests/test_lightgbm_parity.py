@@ -22,6 +22,8 @@ lgb = pytest.importorskip("lightgbm")
 
 import boostloss as bl  # noqa: E402
 
+from .parity_data import parity_labels  # noqa: E402
+
 N_ROUNDS = 50
 ENGINE = {
     "verbose": -1,
@@ -39,24 +41,6 @@ def _features(rng, n=1500, d=6):
     return rng.normal(size=(n, d))
 
 
-def _labels(kind, X, rng):
-    signal = X[:, 0] + 0.5 * np.sin(2 * X[:, 1]) + 0.3 * X[:, 2] * X[:, 3]
-    n = X.shape[0]
-    if kind == "real":
-        return 5.0 + 2.0 * signal + rng.standard_t(3, size=n)
-    if kind == "binary":
-        return (rng.random(n) < 1.0 / (1.0 + np.exp(-signal))).astype(float)
-    if kind == "positive":
-        return rng.gamma(2.0, np.exp(0.5 * signal) / 2.0)
-    if kind == "counts":
-        return rng.poisson(np.exp(0.5 * signal)).astype(float)
-    if kind == "tweedie":
-        counts = rng.poisson(np.exp(0.4 * signal))
-        return np.array([rng.gamma(2.0, 1.0, size=c).sum() for c in counts])
-    if kind == "classes":
-        scores = np.column_stack([signal, -signal, 0.5 * X[:, 4]])
-        return np.argmax(scores + rng.gumbel(size=scores.shape), axis=1).astype(float)
-    raise AssertionError(kind)
 
 
 CASES = [
@@ -87,7 +71,7 @@ CASES = [
 def _fit_both(loss, loss_params, native, kind, weighted):
     rng = np.random.default_rng(11)
     X = _features(rng)
-    y = _labels(kind, X, rng)
+    y = parity_labels(kind, X, rng)
     w = rng.uniform(0.3, 3.0, size=y.size) if weighted else None
     custom = bl.lightgbm.train(
         ENGINE, lgb.Dataset(X, y, weight=w), N_ROUNDS, loss=loss, loss_params=loss_params
@@ -130,7 +114,7 @@ def test_plain_objective_with_init_score_equals_native():
     gives the native model too; predict() must then add the init score itself."""
     rng = np.random.default_rng(3)
     X = _features(rng, n=800)
-    y = _labels("real", X, rng)
+    y = parity_labels("real", X, rng)
     w = rng.uniform(0.5, 2.0, size=y.size)
     start = bl.lightgbm.init_score("squared_error", lgb.Dataset(X, y, weight=w))
     init = np.full(y.size, start)

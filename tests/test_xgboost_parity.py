@@ -27,6 +27,8 @@ xgb = pytest.importorskip("xgboost")
 import boostloss as bl  # noqa: E402
 from boostloss import xgboost as bl_xgb  # noqa: E402
 
+from .parity_data import parity_labels  # noqa: E402
+
 N_ROUNDS = 50
 ENGINE = {"nthread": 1, "tree_method": "hist", "max_depth": 4, "eta": 0.3, "seed": 3}
 
@@ -35,27 +37,6 @@ def _features(rng, n=800, d=6):
     return rng.normal(size=(n, d)).astype(np.float32)
 
 
-def _labels(kind, X, rng):
-    signal = X[:, 0] + 0.5 * np.sin(2 * X[:, 1]) + 0.3 * X[:, 2] * X[:, 3]
-    n = X.shape[0]
-    if kind == "real":
-        return 5.0 + 2.0 * signal + rng.standard_t(3, size=n)
-    if kind == "binary":
-        return (rng.random(n) < 1.0 / (1.0 + np.exp(-signal))).astype(float)
-    if kind == "positive":
-        return rng.gamma(2.0, np.exp(0.5 * signal) / 2.0)
-    if kind == "counts":
-        return rng.poisson(np.exp(0.5 * signal)).astype(float)
-    if kind == "tweedie":
-        counts = rng.poisson(np.exp(0.4 * signal))
-        return np.array([rng.gamma(2.0, 1.0, size=c).sum() for c in counts])
-    if kind == "classes":
-        scores = np.column_stack([signal, -signal, 0.5 * X[:, 4]])
-        return np.argmax(scores + rng.gumbel(size=scores.shape), axis=1).astype(float)
-    if kind == "multilabel":
-        logits = np.column_stack([signal, -signal + X[:, 4], X[:, 5]])
-        return (rng.random(logits.shape) < 1.0 / (1.0 + np.exp(-logits))).astype(float)
-    raise AssertionError(kind)
 
 
 # id: (loss name, loss params, native params, label kind, native base_score reads a margin)
@@ -98,7 +79,7 @@ def _fit_both(case_id, weighted, extra_params=None, seed=0):
     name, loss_params, native_params, kind, native_base_is_margin = CASES[case_id]
     rng = np.random.default_rng(seed)
     X = _features(rng)
-    y = _labels(kind, X, rng)
+    y = parity_labels(kind, X, rng)
     weight = rng.uniform(0.2, 3.0, size=X.shape[0]) if weighted else None
     dtrain = xgb.DMatrix(X, label=y, weight=weight)
     loss = bl.get_loss(name, **loss_params)
@@ -143,7 +124,7 @@ def test_plain_xgb_train_with_adapter_callables_equals_native():
     """The manual way (module docstring): objective + metric + base_score = init_score."""
     rng = np.random.default_rng(1)
     X = _features(rng)
-    y = _labels("counts", X, rng)
+    y = parity_labels("counts", X, rng)
     weight = rng.uniform(0.5, 2.0, size=y.size)
     dtrain = xgb.DMatrix(X, label=y, weight=weight)
     params = {**ENGINE, "base_score": bl_xgb.init_score("poisson", dtrain)}
@@ -169,7 +150,7 @@ def test_sklearn_wrapper_objective_equals_native_with_weights():
     """XGBRegressor(objective=sklearn_objective(...)) honours sample weights."""
     rng = np.random.default_rng(2)
     X = _features(rng)
-    y = _labels("positive", X, rng)
+    y = parity_labels("positive", X, rng)
     weight = rng.uniform(0.2, 3.0, size=y.size)
     init = bl_xgb.init_score("gamma", y, sample_weight=weight)
     common = dict(n_estimators=N_ROUNDS, max_depth=4, learning_rate=0.3, n_jobs=1,
