@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xgboost as xgb
-from distributed import Client, LocalCluster
+from distributed import Client, LocalCluster, wait
 
 import boostloss as bl
 import boostloss.dask as bld
@@ -76,13 +76,25 @@ def _make(kind: str, seed: int = 0, n: int = N_ROWS):
 
 
 def _spread(client, *arrays, chunk=CHUNK):
-    """Dask arrays persisted on the cluster; asserts both workers hold partitions."""
-    collections = [da.from_array(a, chunks=(chunk,) + a.shape[1:]) for a in arrays]
+    """Dask arrays whose chunks are placed round-robin on the two workers.
+
+    ``persist`` alone lets the scheduler put every chunk on one worker, and ``rebalance``
+    does not move a few hundred kB (it only acts on memory imbalance), so each chunk is
+    scattered to a named worker; chunk ``i`` of every array lives on the same worker.
+    """
+    workers = sorted(client.scheduler_info()["workers"])
+    assert len(workers) == 2
+    collections = []
+    for a in arrays:
+        parts = []
+        for i, start in enumerate(range(0, len(a), chunk)):
+            block = a[start:start + chunk]
+            future = client.scatter(block, workers=[workers[i % 2]])
+            parts.append(da.from_delayed(future, shape=block.shape, dtype=block.dtype))
+        collections.append(da.concatenate(parts))
     collections = client.persist(collections)
+    wait(collections)
     holders = {w for ws in client.who_has(collections[0]).values() for w in ws}
-    if len(holders) < 2:
-        client.rebalance(collections)
-        holders = {w for ws in client.who_has(collections[0]).values() for w in ws}
     assert len(holders) == 2, "the data must live on both workers"
     return collections
 
