@@ -10,6 +10,16 @@ ratio of peak RSS.
     python benchmarks/bench_engines.py                              # 1M x 20, 100 rounds, 3 repeats
     python benchmarks/bench_engines.py --rows 400000 --rounds 30 --engines xgboost
     python benchmarks/bench_engines.py --losses logistic squared_error
+    python benchmarks/bench_engines.py --kernels numpy    # the custom side without numba
+    python benchmarks/bench_engines.py --in-process       # all fits in this one process
+
+``--kernels`` picks the boostloss grad/hess path of the custom fits: ``numpy`` (the
+library's default), ``numba`` (``use_compiled_kernels(True)``) or ``auto`` (numba kernels
+for calls of at least 250k elements). With a fresh process per fit, the one-off cost of importing
+numba (about 0.45 s, 100 MiB) is inside every custom fit's time and peak memory;
+``--in-process`` interleaves all fits in one process instead (so that cost is paid once,
+as in a notebook or a service that trains repeatedly) and reports no memory, since peak RSS
+is then the whole process's.
 
 The custom fits use exactly what a user writes: ``xgb.train(obj=bl.xgboost.objective(loss))``
 and LightGBM ``params["objective"] = bl.lightgbm.objective(loss)``; absolute_error and
@@ -68,7 +78,11 @@ def make_data(loss_name: str, rows: int, features: int, seed: int = 0):
     return X, y
 
 
-def fit_once(engine: str, loss_name: str, mode: str, rows: int, features: int, rounds: int, threads: int) -> dict:
+KERNEL_MODES = {"auto": "auto", "numpy": False, "numba": True}
+
+
+def fit_once(engine: str, loss_name: str, mode: str, rows: int, features: int, rounds: int, threads: int,
+             data=None) -> dict:
     """One fit in this process; returns training seconds and peak RSS in MiB."""
     import boostloss as bl
 
@@ -76,7 +90,7 @@ def fit_once(engine: str, loss_name: str, mode: str, rows: int, features: int, r
     if loss_name == "softmax_cross_entropy":
         loss_params = {"hessian": engine}
     loss = bl.get_loss(loss_name, **loss_params)
-    X, y = make_data(loss_name, rows, features)
+    X, y = make_data(loss_name, rows, features) if data is None else data
     init = loss.init_score(y)
     if engine == "xgboost":
         import xgboost as xgb
@@ -120,10 +134,16 @@ def run_in_subprocess(args, engine: str, loss_name: str, mode: str) -> dict:
     command = [
         sys.executable, __file__, "--worker", engine, loss_name, mode,
         "--rows", str(args.rows), "--features", str(args.features),
-        "--rounds", str(args.rounds), "--threads", str(args.threads),
+        "--rounds", str(args.rounds), "--threads", str(args.threads), "--kernels", args.kernels,
     ]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return json.loads(output.strip().splitlines()[-1])
+
+
+def set_kernel_mode(name: str) -> None:
+    import boostloss as bl
+
+    bl.use_compiled_kernels(KERNEL_MODES[name])
 
 
 def main() -> None:
@@ -135,16 +155,22 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--engines", nargs="*", default=["xgboost", "lightgbm"])
     parser.add_argument("--losses", nargs="*", default=list(TWINS))
+    parser.add_argument("--kernels", choices=list(KERNEL_MODES), default="numpy",
+                        help="boostloss grad/hess path of the custom fits")
+    parser.add_argument("--in-process", action="store_true", help="run every fit in this process")
     parser.add_argument("--worker", nargs=3, metavar=("ENGINE", "LOSS", "MODE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    set_kernel_mode(args.kernels)
     if args.worker:
         engine, loss_name, mode = args.worker
         print(json.dumps(fit_once(engine, loss_name, mode, args.rows, args.features, args.rounds, args.threads)))
         return
 
+    where = "one process for all fits" if args.in_process else "fresh process per fit"
     print(
         f"custom vs native training: {args.rows} rows x {args.features} features, {args.rounds} rounds, "
-        f"{args.threads} threads, median of {args.repeats} interleaved pairs, fresh process per fit"
+        f"{args.threads} threads, median of {args.repeats} interleaved pairs, {where}, "
+        f"boostloss kernels: {args.kernels}"
     )
     header = f"{'engine':<10}{'loss':<24}{'native s':>10}{'custom s':>10}{'ratio':>8}{'native MiB':>12}{'custom MiB':>12}{'mem ratio':>10}"
     print(header)
@@ -155,17 +181,26 @@ def main() -> None:
             if twin is None:
                 continue
             results: dict[str, list[dict]] = {"native": [], "custom": []}
+            data = make_data(loss_name, args.rows, args.features) if args.in_process else None
             for repeat in range(args.repeats):
                 order = ("native", "custom") if repeat % 2 == 0 else ("custom", "native")
                 for mode in order:
-                    results[mode].append(run_in_subprocess(args, engine, loss_name, mode))
+                    if args.in_process:
+                        result = fit_once(engine, loss_name, mode, args.rows, args.features, args.rounds,
+                                          args.threads, data)
+                    else:
+                        result = run_in_subprocess(args, engine, loss_name, mode)
+                    results[mode].append(result)
             native_s = float(np.median([r["seconds"] for r in results["native"]]))
             custom_s = float(np.median([r["seconds"] for r in results["custom"]]))
-            native_m = float(np.median([r["peak_mib"] for r in results["native"]]))
-            custom_m = float(np.median([r["peak_mib"] for r in results["custom"]]))
+            if args.in_process:
+                memory = f"{'-':>12}{'-':>12}{'-':>10}"
+            else:
+                native_m = float(np.median([r["peak_mib"] for r in results["native"]]))
+                custom_m = float(np.median([r["peak_mib"] for r in results["custom"]]))
+                memory = f"{native_m:>12.0f}{custom_m:>12.0f}{custom_m / native_m:>10.2f}"
             print(
-                f"{engine:<10}{loss_name:<24}{native_s:>10.2f}{custom_s:>10.2f}{custom_s / native_s:>8.2f}"
-                f"{native_m:>12.0f}{custom_m:>12.0f}{custom_m / native_m:>10.2f}",
+                f"{engine:<10}{loss_name:<24}{native_s:>10.2f}{custom_s:>10.2f}{custom_s / native_s:>8.2f}{memory}",
                 flush=True,
             )
 

@@ -1,11 +1,17 @@
 """Time every loss's grad/hess kernel against the memory-bandwidth floor.
 
 For each loss (default parameters, or the ones in ``SETTINGS``) this prints the median time
-of ``grad_hess`` on ``--rows`` samples (multi-output losses: ``--rows`` x ``--outputs``),
-through the validating public method, the numpy reference on validated labels (the path the
-engine adapters call every boosting round; float64 and float32 in/out) and the optional
-numba kernels (one thread, as inside an engine, and ``--threads`` threads), next to the time
-of copying the same number of float64 bytes.
+of grad/hess on ``--rows`` samples (multi-output losses: ``--rows`` x ``--outputs``):
+
+- ``public``: ``loss.grad_hess`` as a user calls it (validation included, default
+  settings, so the numpy reference unless ``BOOSTLOSS_COMPILED`` says otherwise);
+- ``np ref``: the numpy reference in one call on validated labels (float64);
+- ``np blk32``: the engines' numpy path (row blocks, float32 raw in and grad/hess out, as
+  XGBoost hands them over), with the compiled kernels switched off;
+- ``numba`` / ``numba32``: the compiled kernels on one thread (as inside an engine),
+  float64 and float32 in/out; ``numba mt``: on ``--threads`` threads (default all cores);
+
+next to the time of copying the same number of float64 bytes.
 
     python benchmarks/bench_kernels.py                 # 1M rows, 10 outputs, 7 repeats
     python benchmarks/bench_kernels.py --rows 200000 --repeats 3
@@ -73,7 +79,7 @@ def main() -> None:
         f"{args.threads or 'all cores'})"
     )
     header = (
-        f"{'loss':<24}{'shape':>14}{'copy ms':>9}{'public':>9}{'numpy':>9}{'numpy32':>9}"
+        f"{'loss':<24}{'shape':>14}{'copy ms':>9}{'public':>9}{'np ref':>9}{'np blk32':>9}"
         f"{'numba':>9}{'numba32':>9}{'numba mt':>10}{'best ms/1M':>11}{'x copy':>8}"
     )
     print(header)
@@ -90,10 +96,13 @@ def main() -> None:
             "copy": median_time(lambda: np.copyto(destination, raw), args.repeats),  # noqa: B023
             "public": median_time(lambda: loss.grad_hess(y, raw), args.repeats),  # noqa: B023
             "numpy": median_time(lambda: loss._reference_grad_hess(labels, raw, None), args.repeats),  # noqa: B023
-            "numpy32": median_time(
-                lambda: loss._weighted_grad_hess(labels, raw32, None, np.float32), args.repeats  # noqa: B023
-            ),
         }
+        mode = _compiled.compiled_kernels_mode()
+        bl.use_compiled_kernels(False)  # the engines' numpy path: row blocks, float32 out
+        times["numpy32"] = median_time(
+            lambda: loss._weighted_grad_hess(labels, raw32, None, np.float32), args.repeats  # noqa: B023
+        )
+        bl.use_compiled_kernels(mode)
         if compiled:
             _compiled.set_num_threads(1)
             times["numba"] = median_time(lambda: _compiled.grad_hess(loss, labels, raw, None), args.repeats)  # noqa: B023

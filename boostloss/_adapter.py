@@ -76,7 +76,10 @@ class TargetCache:
 
 def check_float32_range(loss: Loss, grad: np.ndarray, hess: np.ndarray) -> None:
     """Raise if grad/hess overflow float32, the precision the engines store them in."""
-    largest = max(float(np.max(np.abs(grad), initial=0.0)), float(np.max(hess, initial=0.0)))
+    if grad.size == 0:
+        return
+    # three reductions, no temporary; a nan propagates into them and fails the test below
+    largest = max(float(np.max(grad)), -float(np.min(grad)), float(np.max(hess)))
     if not largest <= FLOAT32_MAX:
         raise ValueError(
             f"{loss.name}: gradient or Hessian of size {largest:.3g} overflows float32 (max "

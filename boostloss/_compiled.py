@@ -12,12 +12,17 @@ Each kernel is a ``prange`` loop; ``set_num_threads`` chooses how many threads i
 one by default, because inside an engine callback more threads fight the engine's OpenMP
 pool (measured slower), more for standalone use.
 
-They are opt-in: ``boostloss.use_compiled_kernels(True)`` or the environment variable
-``BOOSTLOSS_COMPILED=1`` (with numba installed: ``pip install boostloss[fast]``). Measured
-here, importing numba and loading the cached kernels costs about 0.45 s and 100 MiB of
-resident memory once per process, which outweighs the per-round saving (about 15 ms per
-1M-element logistic round) on small and medium data; see benchmarks/bench_engines.py.
-Otherwise, and for losses without a kernel, the numpy reference runs.
+When they run: ``boostloss.use_compiled_kernels(True)`` (environment variable
+``BOOSTLOSS_COMPILED=1``) for every call, ``"auto"`` (``=auto``) for calls on at least
+``AUTO_MIN_ELEMENTS`` elements, ``False`` (``=0``, the default) never; they need numba
+(``pip install boostloss[fast]``). They are off by default because importing numba and
+loading the cached kernels costs about 0.45-0.9 s and 100 MiB of resident memory once per
+process (measured), more than they save in a single fit of moderate size: at 400k rows x
+30 rounds, a fit in a fresh process took 1.4-1.6x the native time with them and 1.1-1.2x
+without, and its peak memory 1.3x instead of 1.03x (benchmarks/bench_engines.py).
+They pay off for large data and for processes that train repeatedly, where the import
+is paid once (``--in-process`` in that benchmark). For losses without a kernel the numpy
+reference runs.
 """
 
 from __future__ import annotations
@@ -27,7 +32,9 @@ import os
 import numpy as np
 
 __all__ = [
+    "AUTO_MIN_ELEMENTS",
     "available",
+    "compiled_kernels_mode",
     "enabled",
     "use_compiled_kernels",
     "grad_hess",
@@ -35,30 +42,58 @@ __all__ = [
     "get_num_threads",
 ]
 
+AUTO_MIN_ELEMENTS = 250_000
+_ENV_MODES = {"0": False, "1": True, "auto": "auto"}
+
+
+def _mode_from_environment() -> bool | str:
+    value = os.environ.get("BOOSTLOSS_COMPILED", "0").strip().lower()
+    if value not in _ENV_MODES:
+        raise ValueError(
+            f"BOOSTLOSS_COMPILED must be 0, 1 or auto, got {value!r}; unset it for the default (0)."
+        )
+    return _ENV_MODES[value]
+
+
 _STATE: dict[str, object] = {
     "checked": False,
     "numba": None,
     "threads": 1,
     "kernels": {},
-    "enabled": os.environ.get("BOOSTLOSS_COMPILED", "0") == "1",
+    "mode": _mode_from_environment(),
 }
 
 
-def use_compiled_kernels(enabled: bool = True) -> None:
-    """Switch the losses' grad/hess to the compiled (numba) kernels, or back to numpy.
+def use_compiled_kernels(mode: bool | str = True) -> None:
+    """Choose when the losses' grad/hess run the compiled (numba) kernels.
 
-    Raises ImportError when enabling without numba installed.
+    ``True``: always; ``False`` (the default): never, the numpy reference runs; ``"auto"``:
+    when numba is installed and a call has at least ``AUTO_MIN_ELEMENTS`` elements.
+    Raises ImportError for ``True`` without numba installed.
     """
-    if not isinstance(enabled, bool):
-        raise TypeError(f"enabled must be True or False, got {enabled!r}.")
-    if enabled and not available():
+    if mode != "auto" and not isinstance(mode, bool):
+        raise TypeError(f"mode must be True, False or 'auto', got {mode!r}.")
+    if mode is True and not available():
         raise ImportError("compiled kernels need numba: pip install 'boostloss[fast]'.")
-    _STATE["enabled"] = enabled
+    _STATE["mode"] = mode
 
 
-def enabled() -> bool:
-    """True if the losses use the compiled kernels (see ``use_compiled_kernels``)."""
-    return bool(_STATE["enabled"]) and available()
+def compiled_kernels_mode() -> bool | str:
+    """The current setting of ``use_compiled_kernels``: True, False or "auto"."""
+    return _STATE["mode"]  # type: ignore[return-value]
+
+
+def enabled(n_elements: int | None = None) -> bool:
+    """True if a grad/hess call on ``n_elements`` elements runs the compiled kernels.
+
+    Without ``n_elements``: whether they run for every call (mode True and numba present).
+    """
+    mode = _STATE["mode"]
+    if mode == "auto":
+        if n_elements is None or n_elements < AUTO_MIN_ELEMENTS:
+            return False
+        return available()
+    return bool(mode) and available()
 
 
 def available() -> bool:

