@@ -123,13 +123,12 @@ def engine_grad_hess(loss: Loss, target: PreparedTarget, raw: np.ndarray):
     """grad/hess for LightGBM: weights multiplied in, float32-range checked, float32 layout."""
     # The compiled kernels run on one thread by default (boostloss._compiled), so they do
     # not fight LightGBM's OpenMP pool inside this callback.
-    grad, hess = loss._weighted_grad_hess(target.labels, raw, target.weight)
-    check_float32_range(loss, grad, hess)
-    order = "F" if grad.ndim == 2 else "C"
-    return (
-        np.asarray(grad, dtype=np.float32, order=order),
-        np.asarray(hess, dtype=np.float32, order=order),
+    # float32 in LightGBM's layout (it ravels 2-D buffers in Fortran order) saves its copy
+    grad, hess = loss._weighted_grad_hess(
+        target.labels, raw, target.weight, np.float32, "F" if raw.ndim == 2 else "C"
     )
+    check_float32_range(loss, grad, hess)
+    return grad, hess
 
 
 class _LossCallable:

@@ -281,6 +281,11 @@ def test_blockwise_engine_path_equals_one_call(setting, dtype, monkeypatch):
         tolerance = 1e-6 if dtype == np.float32 else 1e-14
         assert_allclose(grad.reshape(expected[0].shape), expected[0], rtol=tolerance, atol=1e-300)
         assert_allclose(hess.reshape(expected[1].shape), expected[1], rtol=tolerance, atol=1e-300)
+        if scores.ndim == 2:  # LightGBM's layout
+            grad_f, hess_f = loss._weighted_grad_hess(y, scores, weight, dtype, "F")
+            assert grad_f.flags.f_contiguous and hess_f.flags.f_contiguous
+            np.testing.assert_array_equal(grad_f, grad)
+            np.testing.assert_array_equal(hess_f, hess)
 
 
 @CASES

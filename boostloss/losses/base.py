@@ -204,31 +204,40 @@ class Loss:
         values = self._loss(y, raw if raw.ndim == 1 or self.is_multi_output else raw[:, 0])
         return values if weight is None else values * weight
 
-    def _weighted_grad_hess(self, y, raw, weight, dtype=np.float64):
+    def _weighted_grad_hess(self, y, raw, weight, dtype=np.float64, order="C"):
         """(grad, hess) on validated labels, weights multiplied in, as arrays of ``dtype``.
 
         Runs the compiled kernel (``boostloss._compiled``, numba) when it is switched on,
-        and the numpy reference otherwise; both compute in float64. For separable losses
-        the numpy reference runs in blocks of about ``_BLOCK_ELEMENTS`` elements written
-        straight into the output arrays: its temporaries then stay in cache instead of
-        streaming through memory once per operation (measured 1.4-1.8x faster at 1M rows,
-        see benchmarks/bench_kernels.py), and peak memory is the outputs plus one block.
+        and the numpy reference otherwise; both compute in float64 and round once to
+        ``dtype`` (float32 for both engines, which store gradients in float32; a value
+        beyond float32's range becomes inf, which the adapters report). ``order`` is the
+        memory layout of 2-D outputs ("F" for LightGBM's class-major buffers).
+
+        For separable losses the numpy reference runs in blocks of about
+        ``_BLOCK_ELEMENTS`` elements written straight into the output arrays: its
+        temporaries then stay in cache instead of streaming through memory once per
+        operation (measured 1.4-1.8x faster at 1M rows, see benchmarks/bench_kernels.py),
+        and peak memory is the outputs plus one block.
         """
         if _compiled.enabled(raw.size):
             compiled = _compiled.grad_hess(self, y, raw, weight, dtype)
             if compiled is not None:
-                return compiled
+                grad, hess = compiled
+                return np.asarray(grad, order=order), np.asarray(hess, order=order)
         rows_per_block = max(1, _BLOCK_ELEMENTS // max(1, raw.size // max(1, raw.shape[0])))
         if not self.separable or raw.shape[0] <= rows_per_block:
             grad, hess = self._reference_grad_hess(y, raw, weight)
-            # C order (softmax computes class-major) and the engine's dtype; no copy if so
-            return np.ascontiguousarray(grad, dtype=dtype), np.ascontiguousarray(hess, dtype=dtype)
-        grad = np.empty(raw.shape, dtype=dtype)
-        hess = np.empty(raw.shape, dtype=dtype)
-        for start in range(0, raw.shape[0], rows_per_block):
-            rows = slice(start, start + rows_per_block)
-            block_weight = None if weight is None else weight[rows]
-            grad[rows], hess[rows] = self._reference_grad_hess(y[rows], raw[rows], block_weight)
+            # one layout and the engine's dtype (softmax computes class-major); no copy if so
+            with np.errstate(over="ignore"):
+                return (np.asarray(grad, dtype=dtype, order=order),
+                        np.asarray(hess, dtype=dtype, order=order))
+        grad = np.empty(raw.shape, dtype=dtype, order=order)
+        hess = np.empty(raw.shape, dtype=dtype, order=order)
+        with np.errstate(over="ignore"):  # float32 overflow -> inf, reported by the adapters
+            for start in range(0, raw.shape[0], rows_per_block):
+                rows = slice(start, start + rows_per_block)
+                block_weight = None if weight is None else weight[rows]
+                grad[rows], hess[rows] = self._reference_grad_hess(y[rows], raw[rows], block_weight)
         return grad, hess
 
     def _reference_grad_hess(self, y, raw, weight):
