@@ -205,11 +205,15 @@ def focal(y, raw, w, grad, hess, gamma_, alpha, balanced):
         positive = y[i] > 0.5
         s = 1.0 if positive else -1.0
         z = s * np.float64(raw[i])
-        # one exp and one log1p give q, u, -log q and log u:
+        # one exp and one log give q, u, -log q and log u (selects, not branches: the
+        # labels' and margins' signs are unpredictable):
         # softplus(+-z) = max(+-z, 0) + log1p(exp(-|z|))
         e = math.exp(-abs(z))
         inverse = 1.0 / (1.0 + e)
-        q, u = (inverse, e * inverse) if z >= 0 else (e * inverse, inverse)
+        small = e * inverse
+        right_side = z >= 0
+        q = inverse if right_side else small
+        u = small if right_side else inverse
         tail = log1p_fast(e)
         log_term = max(-z, 0.0) + tail  # -log q
         if gamma_ == 2.0:
@@ -318,14 +322,16 @@ def softmax_focal(y, raw, w, grad, hess, gamma_, c):
                 safe = 1.0
                 ratio = -1.0
             weight = c[label]
-            modulated = weight * one_minus_t**gamma_
+            powered = one_minus_t**gamma_
+            modulated = weight * powered
             slope = modulated * (1.0 - gamma_ * ratio)
             bracket = 2.0 + log_t - (gamma_ - 1.0) * ratio
-            curvature = gamma_ * weight * t * one_minus_t ** (gamma_ + 1.0) * bracket
+            curvature = gamma_ * weight * t * powered * one_minus_t * bracket
+            inverse_safe = 1.0 / safe
             for j in range(k):
                 p = scratch[j] * inverse
                 indicator_minus_p = one_minus_t if j == label else -p
-                direction = indicator_minus_p / safe
+                direction = indicator_minus_p * inverse_safe
                 h = slope * p * (1.0 - p) + max(curvature * direction * direction, 0.0)
                 finish2(i, j, -slope * indicator_minus_p, h, w, grad, hess)
 
