@@ -5,7 +5,10 @@ repeat, once with the native objective and once with the boostloss objective (bo
 the same starting margin), alternating which goes first, each fit in a fresh subprocess so
 peak RSS is the whole process's (data included) and nothing is shared between fits.
 It prints the median training time of each and their ratio (custom / native), and the
-ratio of peak RSS.
+ratio of peak RSS. For squared_error and logistic it also times a third fit with the leanest
+hand-written objective (``handwritten_objective``: preallocated float32 buffers, nothing
+else): ``hand r`` = its time over native is the engine's own cost of any Python objective,
+the floor under the ``ratio`` column.
 
     python benchmarks/bench_engines.py                              # 1M x 20, 100 rounds, 3 repeats
     python benchmarks/bench_engines.py --rows 400000 --rounds 30 --engines xgboost
@@ -79,6 +82,30 @@ def make_data(loss_name: str, rows: int, features: int, seed: int = 0):
 
 
 KERNEL_MODES = {"auto": "auto", "numpy": False, "numba": True}
+HANDWRITTEN = ("squared_error", "logistic")
+
+
+def handwritten_objective(loss_name: str, labels: np.ndarray, engine: str):
+    """The leanest objective a user could write by hand: labels read once, float32 output
+    buffers reused every round, no validation, no weights. Its time over native is the
+    engine's own cost of a Python objective (prediction copy, gradient ingest, LightGBM's
+    lost constant-Hessian shortcut), which no library can remove."""
+    from scipy.special import expit
+
+    labels = np.asarray(labels, dtype=np.float64)
+    grad = np.empty(labels.size, dtype=np.float32)
+    hess = np.ones(labels.size, dtype=np.float32)
+
+    def objective(predt, _data):
+        if loss_name == "squared_error":
+            np.subtract(predt, labels, out=grad, casting="unsafe")
+        else:
+            p = expit(predt)
+            np.subtract(p, labels, out=grad, casting="unsafe")
+            np.multiply(p, 1.0 - p, out=hess, casting="unsafe")
+        return grad, hess
+
+    return objective
 
 
 def fit_once(engine: str, loss_name: str, mode: str, rows: int, features: int, rounds: int, threads: int,
@@ -106,6 +133,8 @@ def fit_once(engine: str, loss_name: str, mode: str, rows: int, features: int, r
         start_native = {} if loss.task == "multiclass" else {"base_score": float(loss.transform(np.array([init]))[0])}
         if mode == "native":
             xgb.train({**params, **xgb_native, **start_native}, dtrain, rounds)
+        elif mode == "handwritten":
+            xgb.train({**params, **start_margin}, dtrain, rounds, obj=handwritten_objective(loss_name, y, engine))
         elif loss_name in REFIT_LOSSES:
             bl.xgboost.train(params, dtrain, rounds, loss=loss)
         else:
@@ -121,6 +150,8 @@ def fit_once(engine: str, loss_name: str, mode: str, rows: int, features: int, r
         start = time.perf_counter()
         if mode == "native":
             lgb.train({**params, **lgb_native}, dtrain, rounds)
+        elif mode == "handwritten":
+            lgb.train({**params, "objective": handwritten_objective(loss_name, y, engine)}, dtrain, rounds)
         elif loss_name in REFIT_LOSSES:
             bl.lightgbm.train(params, lgb.Dataset(X, label=y, free_raw_data=False), rounds, loss=loss)
         else:
@@ -172,7 +203,10 @@ def main() -> None:
         f"{args.threads} threads, median of {args.repeats} interleaved pairs, {where}, "
         f"boostloss kernels: {args.kernels}"
     )
-    header = f"{'engine':<10}{'loss':<24}{'native s':>10}{'custom s':>10}{'ratio':>8}{'native MiB':>12}{'custom MiB':>12}{'mem ratio':>10}"
+    header = (
+        f"{'engine':<10}{'loss':<24}{'native s':>10}{'custom s':>10}{'ratio':>8}{'hand s':>8}{'hand r':>8}"
+        f"{'native MiB':>12}{'custom MiB':>12}{'mem ratio':>10}"
+    )
     print(header)
     print("-" * len(header))
     for engine in args.engines:
@@ -180,11 +214,12 @@ def main() -> None:
             twin = TWINS[loss_name][1 if engine == "xgboost" else 2]
             if twin is None:
                 continue
-            results: dict[str, list[dict]] = {"native": [], "custom": []}
+            modes = ["native", "custom"] + (["handwritten"] if loss_name in HANDWRITTEN else [])
+            results: dict[str, list[dict]] = {mode: [] for mode in modes}
             data = make_data(loss_name, args.rows, args.features) if args.in_process else None
             for repeat in range(args.repeats):
-                order = ("native", "custom") if repeat % 2 == 0 else ("custom", "native")
-                for mode in order:
+                shift = repeat % len(modes)
+                for mode in modes[shift:] + modes[:shift]:
                     if args.in_process:
                         result = fit_once(engine, loss_name, mode, args.rows, args.features, args.rounds,
                                           args.threads, data)
@@ -199,8 +234,13 @@ def main() -> None:
                 native_m = float(np.median([r["peak_mib"] for r in results["native"]]))
                 custom_m = float(np.median([r["peak_mib"] for r in results["custom"]]))
                 memory = f"{native_m:>12.0f}{custom_m:>12.0f}{custom_m / native_m:>10.2f}"
+            if "handwritten" in results:
+                hand_s = float(np.median([r["seconds"] for r in results["handwritten"]]))
+                hand = f"{hand_s:>8.2f}{hand_s / native_s:>8.2f}"
+            else:
+                hand = f"{'-':>8}{'-':>8}"
             print(
-                f"{engine:<10}{loss_name:<24}{native_s:>10.2f}{custom_s:>10.2f}{custom_s / native_s:>8.2f}{memory}",
+                f"{engine:<10}{loss_name:<24}{native_s:>10.2f}{custom_s:>10.2f}{custom_s / native_s:>8.2f}{hand}{memory}",
                 flush=True,
             )
 
