@@ -224,7 +224,8 @@ class Loss:
             if compiled is not None:
                 grad, hess = compiled
                 return np.asarray(grad, order=order), np.asarray(hess, order=order)
-        rows_per_block = max(1, _BLOCK_ELEMENTS // max(1, raw.size // max(1, raw.shape[0])))
+        columns = raw.shape[1] if raw.ndim == 2 else 1
+        rows_per_block = max(1, _BLOCK_ELEMENTS // max(1, columns))
         if not self.separable or raw.shape[0] <= rows_per_block:
             grad, hess = self._reference_grad_hess(y, raw, weight)
             # one layout and the engine's dtype (softmax computes class-major); no copy if so
