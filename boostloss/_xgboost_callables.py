@@ -124,19 +124,11 @@ def _weight_vector(sample_weight) -> np.ndarray | None:
     return weight if weight.size else None
 
 
-class _LossCallable:
-    """Shared state of the callables: the loss and a per-DMatrix target cache.
+class _PicklesOnlyTheLoss:
+    """Pickling (the engines' scikit-learn wrappers pickle their ``objective``) keeps the
+    loss and drops every cache: unpickling calls ``__init__(loss)`` afresh."""
 
-    Pickling (the engines' scikit-learn wrappers pickle their ``objective``) keeps the
-    loss and drops the cache.
-    """
-
-    def __init__(self, loss: Loss) -> None:
-        self.loss = loss
-        self._targets = TargetCache()
-
-    def _target(self, dmatrix) -> PreparedTarget:
-        return self._targets.get(dmatrix, lambda: dmatrix_target(self.loss, dmatrix))
+    loss: Loss
 
     def __getstate__(self) -> dict[str, Any]:
         return {"loss": self.loss}
@@ -146,6 +138,17 @@ class _LossCallable:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.loss!r})"
+
+
+class _LossCallable(_PicklesOnlyTheLoss):
+    """Shared state of the callables: the loss and a per-DMatrix target cache."""
+
+    def __init__(self, loss: Loss) -> None:
+        self.loss = loss
+        self._targets = TargetCache()
+
+    def _target(self, dmatrix) -> PreparedTarget:
+        return self._targets.get(dmatrix, lambda: dmatrix_target(self.loss, dmatrix))
 
 
 class XGBoostObjective(_LossCallable):
@@ -181,7 +184,7 @@ class XGBoostMetric(_LossCallable):
         return raw
 
 
-class XGBoostSklearnObjective:
+class XGBoostSklearnObjective(_PicklesOnlyTheLoss):
     """``(y_true, y_pred, sample_weight=None) -> (grad, hess)`` for ``XGBRegressor(objective=)``.
 
     XGBoost's scikit-learn wrapper passes fresh label/weight arrays every round, so the last
@@ -216,15 +219,6 @@ class XGBoostSklearnObjective:
         target = prepare_target(self.loss, labels, weight)
         self._last = (labels.copy(), None if weight is None else weight.copy(), target)
         return target
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"loss": self.loss}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["loss"])
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.loss!r})"
 
 
 # ---------------------------------------------------------------------- zero-Hessian losses
