@@ -117,6 +117,12 @@ class XGBoostObjective(AdapterCallable):
         super().__init__("xgboost", "objective", loss)
 
     def __call__(self, predt, dtrain):
+        if dtrain.num_row() == 0:
+            # A worker that holds no training rows (its partitions all sit elsewhere, or it
+            # holds only evaluation rows) still runs every round of the collective; it has
+            # nothing to contribute, so its gradient is empty, not an error.
+            empty = np.zeros(np.shape(predt), dtype=np.float32)
+            return empty, empty
         return self._get()(predt, dtrain)
 
 

@@ -75,8 +75,9 @@ def _make(kind: str, seed: int = 0, n: int = N_ROWS):
     return X, y, w
 
 
-def _spread(client, *arrays, chunk=CHUNK):
-    """Dask arrays whose chunks are placed round-robin on the two workers.
+def _spread(client, *arrays, chunk=CHUNK, on=(0, 1)):
+    """Dask arrays whose chunks are placed round-robin on the workers ``on`` (indices into
+    the two sorted worker addresses; both by default).
 
     ``persist`` alone lets the scheduler put every chunk on one worker, and ``rebalance``
     does not move a few hundred kB (it only acts on memory imbalance), so each chunk is
@@ -84,18 +85,19 @@ def _spread(client, *arrays, chunk=CHUNK):
     """
     workers = sorted(client.scheduler_info()["workers"])
     assert len(workers) == 2
+    chosen = [workers[i] for i in on]
     collections = []
     for a in arrays:
         parts = []
         for i, start in enumerate(range(0, len(a), chunk)):
             block = a[start:start + chunk]
-            future = client.scatter(block, workers=[workers[i % 2]])
+            future = client.scatter(block, workers=[chosen[i % len(chosen)]])
             parts.append(da.from_delayed(future, shape=block.shape, dtype=block.dtype))
         collections.append(da.concatenate(parts))
     collections = client.persist(collections)
     wait(collections)
     holders = {w for ws in client.who_has(collections[0]).values() for w in ws}
-    assert len(holders) == 2, "the data must live on both workers"
+    assert holders == set(chosen), "the data must live on the chosen workers"
     return collections
 
 
@@ -168,6 +170,33 @@ def test_dask_model_matches_single_machine(client, backend, name, params, kind):
     expected = adapter.init_score(loss, y, w)
     tolerance = 1e-6 * np.ptp(y) if init_strategy(loss) == "scalar_minimisation" else 1e-12
     np.testing.assert_allclose(model.init_score, expected, rtol=1e-12, atol=tolerance)
+
+
+@pytest.mark.parametrize("backend", ["xgboost", "lightgbm"])
+def test_training_rows_on_one_worker_and_evaluation_rows_on_the_other(client, backend):
+    """``persist`` can leave every partition of a collection on one worker (seen on CI).
+    With the evaluation rows elsewhere, XGBoost runs its collective with a worker whose
+    training DMatrix is empty: that worker's gradient is empty, its evaluation rows count."""
+    X, y, w = _make("regression", seed=11, n=3000)
+    X_valid, y_valid, w_valid = _make("regression", seed=12, n=1000)
+    dX, dy, dw = _spread(client, X, y, w, on=(0,))
+    dXv, dyv, dwv = _spread(client, X_valid, y_valid, w_valid, chunk=500, on=(1,))
+    loss = bl.get_loss("huber", delta=1.5)
+    params = XGB_PARAMS if backend == "xgboost" else LGB_PARAMS
+    # early stopping hands the evaluation set to the engine itself (XGBoost: to every
+    # worker's booster, whose metric joins an allreduce each round); it cannot stop here
+    model = bld.train(client, params, dX, dy, ROUNDS, loss=loss, backend=backend,
+                      sample_weight=dw, eval_set=[(dXv, dyv)], eval_sample_weight=[dwv],
+                      early_stopping_rounds=ROUNDS)
+    assert model.num_boosted_rounds == ROUNDS
+    every_round = model.raw_local(X, iteration=ROUNDS - 1)
+    np.testing.assert_allclose(every_round, _single_machine_raw(backend, loss, X, y, w),
+                               rtol=1e-5, atol=1e-6 * np.std(y))
+    history = model.evals_result["valid_0"][loss.name]
+    assert len(history) == ROUNDS
+    np.testing.assert_allclose(
+        history[-1], loss.metric(y_valid, model.raw_local(X_valid, iteration=ROUNDS - 1),
+                                 w_valid), rtol=1e-6)
 
 
 def test_dask_predict_matches_local_and_adapter_predict(client):
