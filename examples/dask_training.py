@@ -34,7 +34,8 @@ ROUNDS = 150
 STOP = 10
 LOSSES = [("poisson", {}), ("huber", {"delta": 3.0}), ("quantile", {"alpha": 0.9})]
 XGB_PARAMS = {"max_depth": 4, "eta": 0.2}
-LGB_PARAMS = {"num_leaves": 15, "learning_rate": 0.2}
+# time_out: minutes LightGBM's network waits for a peer before it raises (default 120).
+LGB_PARAMS = {"num_leaves": 15, "learning_rate": 0.2, "time_out": 2}
 
 
 def single_machine(backend, loss, X, y, X_test, y_test, rounds=ROUNDS):
