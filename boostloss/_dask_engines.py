@@ -326,12 +326,53 @@ def _fit_lightgbm(client, params, X, y, sample_weight, loss, init_score, num_boo
         client=client, objective=LightGBMObjective(loss), n_estimators=num_boost_round,
         **engine_params,
     )
-    with warnings.catch_warnings():
-        # LGBMRegressor always carries n_jobs, which lightgbm.dask replaces by the workers'
-        # threads and warns about even when nobody set it.
-        warnings.filterwarnings("ignore", message="Parameter n_jobs will be ignored")
-        model.fit(X, y, sample_weight=sample_weight, init_score=constant_like(y, init_score))
+    try:
+        with warnings.catch_warnings():
+            # LGBMRegressor always carries n_jobs, which lightgbm.dask replaces by the
+            # workers' threads and warns about even when nobody set it.
+            warnings.filterwarnings("ignore", message="Parameter n_jobs will be ignored")
+            model.fit(X, y, sample_weight=sample_weight,
+                      init_score=constant_like(y, init_score))
+    except Exception:
+        _warn_about_waiting_ranks(client, engine_params)
+        raise
     booster = model.booster_
     fold_intercept(booster, init_score)
     booster.boostloss_ = BoostLossInfo(loss=loss, init_score=init_score)
     return booster
+
+
+
+def busy_workers(client, wait_seconds: float = 2.0) -> list[str]:
+    """Workers whose task threads are all occupied: a trivial probe task sent to each has
+    not run within ``wait_seconds``."""
+    from distributed import TimeoutError as DaskTimeoutError
+    from distributed import wait
+
+    probes = {address: client.submit(int, 1, workers=[address], pure=False)
+              for address in client.scheduler_info()["workers"]}
+    try:
+        wait(list(probes.values()), timeout=wait_seconds)
+    except DaskTimeoutError:
+        pass
+    busy = [address for address, probe in probes.items() if not probe.done()]
+    client.cancel(list(probes.values()))
+    return busy
+
+
+def _warn_about_waiting_ranks(client, engine_params: dict[str, Any]) -> None:
+    """After a failed lightgbm.dask fit: name the workers whose LightGBM rank still waits
+    for a peer that failed. LightGBM's network has no cancel; such a rank holds its
+    worker's thread until a socket operation times out (``time_out`` minutes, LightGBM's
+    default 120), so every later task on that worker would wait without a word."""
+    busy = busy_workers(client)
+    if busy:
+        minutes = engine_params.get("time_out", 120)
+        warnings.warn(
+            f"LightGBM failed on the cluster while its ranks on {busy} still wait for their "
+            f"peers. LightGBM's network cannot be cancelled: those workers stay busy for up "
+            f"to time_out={minutes} minutes (LightGBM's socket timeout, params['time_out']) "
+            "and every task sent to them waits. client.restart() frees them now; a smaller "
+            "params['time_out'] bounds the wait.",
+            RuntimeWarning, stacklevel=4,
+        )

@@ -214,7 +214,10 @@ def train(
         params: engine parameters in the engine's own names (XGBoost: ``max_depth``,
             ``eta``, ...; LightGBM: ``num_leaves``, ``learning_rate``, ...). The objective,
             metric, starting score, class count and round count are set by boostloss; giving
-            them here is a ValueError.
+            them here is a ValueError. LightGBM's ``time_out`` (minutes, default 120)
+            bounds how long one rank waits for another: if LightGBM fails on one worker,
+            the ranks on the others keep their worker busy until then (boostloss warns
+            with their addresses; ``client.restart()`` frees them at once).
         X: features, dask array (n, d) or dask DataFrame; y: labels, partitioned like X
             ((n,), or (n, k) for multilabel); sample_weight: (n,) or None.
         num_boost_round: boosting rounds.

@@ -30,13 +30,13 @@ import pandas as pd
 import pytest
 import xgboost as xgb
 from distributed import Client, LocalCluster, wait
-from distributed import TimeoutError as DaskTimeoutError
 
 import boostloss as bl
 import boostloss.dask as bld
 import boostloss.lightgbm as bl_lgb
 import boostloss.xgboost as bl_xgb
 from boostloss._dask_data import TargetParts
+from boostloss._dask_engines import busy_workers
 from boostloss._dask_eval import early_stopping_rule
 from boostloss._dask_init import init_strategy, weighted_quantiles
 
@@ -78,11 +78,7 @@ def _workers_are_free(request):
     LightGBM's time_out), and every later task on that worker would queue behind it."""
     if "client" in request.fixturenames:
         dask_client = request.getfixturevalue("client")
-        probes = [dask_client.submit(int, 1, workers=[address], pure=False)
-                  for address in dask_client.scheduler_info()["workers"]]
-        try:
-            wait(probes, timeout=10)
-        except DaskTimeoutError:
+        if busy_workers(dask_client, wait_seconds=10):
             dask_client.restart()
     yield
 
@@ -226,6 +222,41 @@ def test_training_rows_on_one_worker_and_evaluation_rows_on_the_other(client, ba
     np.testing.assert_allclose(
         history[-1], loss.metric(y_valid, model.raw_local(X_valid, iteration=ROUNDS - 1),
                                  w_valid), rtol=1e-6)
+
+
+def _break_lightgbm_objective():
+    """Run on one worker: its boostloss LightGBM objective raises from now on. The failing
+    call's frames are kept, so that worker's booster (a local of LightGBM's training loop)
+    and its network sockets stay open, as in a process that still holds the traceback;
+    otherwise the moment the garbage collector frees them decides whether the other rank
+    gets a socket error at once or keeps waiting."""
+    import sys
+
+    from boostloss import _dask_engines
+
+    kept_frames = []
+
+    def fail(self, y_true, y_pred, weight):
+        kept_frames.append(sys._getframe())
+        raise RuntimeError("this worker's objective fails (test)")
+
+    _dask_engines.LightGBMObjective.__call__ = fail
+
+
+def test_lightgbm_failure_on_one_worker_names_the_workers_left_waiting(client):
+    X, y, w = _make("regression", seed=13, n=3000)
+    dX, dy = _spread(client, X, y)
+    failing, waiting = sorted(client.scheduler_info()["workers"])
+    client.run(_break_lightgbm_objective, workers=[failing])
+    try:
+        with pytest.warns(RuntimeWarning, match=rf"ranks on \['{waiting}'\] still wait.*"
+                          r"time_out=1 minutes.*client\.restart\(\)"):
+            with pytest.raises(RuntimeError, match="this worker's objective fails"):
+                bld.train(client, LGB_PARAMS, dX, dy, 3, loss="huber", backend="lightgbm")
+        assert busy_workers(client) == [waiting]
+    finally:
+        client.restart()  # frees the waiting rank and drops the broken objective
+    assert busy_workers(client) == []
 
 
 def test_dask_predict_matches_local_and_adapter_predict(client):
