@@ -101,7 +101,7 @@ def check_finite(name: str, array: np.ndarray) -> None:
         bad = np.flatnonzero(~np.isfinite(array.ravel()))
         raise ValueError(
             f"{name} must be finite, but {bad.size} of {array.size} values are NaN or inf "
-            f"(first at flat index {bad[0]}: {array.ravel()[bad[0]]!r}). "
+            f"(first at flat index {bad[0]}: {float(array.ravel()[bad[0]])!r}). "
             "Drop or impute those rows before training."
         )
 
@@ -110,6 +110,9 @@ def as_float_array(name: str, value, *, check_values: bool = True) -> np.ndarray
     """Convert to a float64 ndarray (copying only when needed) and reject NaN/inf."""
     if value is None:
         raise ValueError(f"{name} is required, got None.")
+    if np.iscomplexobj(value):  # numpy would drop the imaginary part with only a warning
+        raise TypeError(f"{name} must be real, got complex values; pass its real part "
+                        "(np.real) if that is what you mean.")
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -137,7 +140,7 @@ def check_sample_weight(sample_weight, n_samples: int) -> np.ndarray | None:
     if np.any(weight < 0):
         raise ValueError(
             f"sample_weight must be non-negative, got {np.count_nonzero(weight < 0)} negative "
-            f"values (minimum {weight.min()!r})."
+            f"values (minimum {float(weight.min())!r})."
         )
     if n_samples > 0 and not np.any(weight > 0):
         raise ValueError("sample_weight sums to zero: at least one sample needs a positive weight.")

@@ -238,6 +238,10 @@ def test_wrong_shapes_and_bad_labels_raise(setting):
     bad_raw.flat[0] = np.nan
     with pytest.raises(ValueError, match="raw must be finite"):
         loss.grad_hess(y, bad_raw)
+    with pytest.raises(TypeError, match="raw must be real, got complex"):
+        loss.grad_hess(y, raw + 1j)
+    with pytest.raises(TypeError, match="sample_weight must be real, got complex"):
+        loss(y, raw, np.ones(10) + 0j)
     with pytest.raises(ValueError, match="at least one sample"):
         loss.init_score(y[:0])
     with pytest.raises(ValueError, match="at least one sample"):
