@@ -84,26 +84,29 @@ class DaskEvalSet:
 
 
 class AdapterCallable:
-    """An adapter callable (``boostloss.<engine>.<factory>(loss)``) built where it runs.
+    """An adapter callable (``<module>.<factory>(loss)``, module a boostloss module) built
+    where it runs.
 
-    Pickles as (engine, factory, loss) only; the callable itself is created on first use
+    Pickles as (module, factory, loss) only; the callable itself is created on first use
     in each worker process, so nothing the adapter caches has to travel.
     """
 
-    def __init__(self, engine: str, factory: str, loss: Loss):
-        self.engine = engine
+    def __init__(self, module: str, factory: str, loss: Loss, **options: Any):
+        self.module = module
         self.factory = factory
         self.loss = loss
+        self.options = options
         self._function = None
 
     def _get(self):
         if self._function is None:
-            module = importlib.import_module(f"boostloss.{self.engine}")
-            self._function = getattr(module, self.factory)(self.loss)
+            module = importlib.import_module(f"boostloss.{self.module}")
+            self._function = getattr(module, self.factory)(self.loss, **self.options)
         return self._function
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"engine": self.engine, "factory": self.factory, "loss": self.loss}
+        return {"module": self.module, "factory": self.factory, "loss": self.loss,
+                "options": self.options}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
@@ -111,18 +114,18 @@ class AdapterCallable:
 
 
 class XGBoostObjective(AdapterCallable):
-    """``boostloss.xgboost.objective(loss)`` for ``xgboost.dask.train(obj=...)``."""
+    """The adapter's objective for ``xgboost.dask.train(obj=...)``: ``DistributedObjective``,
+    or for absolute_error / quantile ``DistributedSurrogateObjective`` (XGBoost 3.4's MM
+    surrogate with the residual scale summed over all workers)."""
 
-    def __init__(self, loss: Loss):
-        super().__init__("xgboost", "objective", loss)
+    def __init__(self, loss: Loss, n_outputs: int):
+        from .xgboost import ZERO_HESSIAN_LOSSES
+
+        factory = ("DistributedSurrogateObjective" if loss.name in ZERO_HESSIAN_LOSSES
+                   else "DistributedObjective")
+        super().__init__("_xgboost_callables", factory, loss, n_outputs=n_outputs)
 
     def __call__(self, predt, dtrain):
-        if dtrain.num_row() == 0:
-            # A worker that holds no training rows (its partitions all sit elsewhere, or it
-            # holds only evaluation rows) still runs every round of the collective; it has
-            # nothing to contribute, so its gradient is empty, not an error.
-            empty = np.zeros(np.shape(predt), dtype=np.float32)
-            return empty, empty
         return self._get()(predt, dtrain)
 
 
@@ -216,7 +219,7 @@ def _xgboost_attributes(loss: Loss, init_score) -> dict[str, str]:
         "loss_params": json.dumps(loss.get_params(), default=bl_xgb._json_default),
         "init_score": json.dumps(np.asarray(init_score).tolist()),
         "intercept": "base_score",
-        "zero_hessian": "constant" if loss.name in bl_xgb.ZERO_HESSIAN_LOSSES else "",
+        "zero_hessian": "surrogate" if loss.name in bl_xgb.ZERO_HESSIAN_LOSSES else "",
     }
     return {bl_xgb.ATTRIBUTE_PREFIX + key: value for key, value in attributes.items()}
 
@@ -227,9 +230,9 @@ def train_xgboost(
 ) -> DaskBoostLossModel:
     """``xgboost.dask.train`` with the adapter's objective, from ``base_score = init_score``.
 
-    Absolute_error / quantile use the loss's plain constant Hessian (the adapter's
-    ``zero_hessian="constant"``): the adapter's default leaf refit needs every row of a
-    leaf in one process. With early stopping, the eval sets are watched with
+    Absolute_error / quantile use XGBoost 3.4's MM surrogate with a global residual scale
+    (the adapter's ``zero_hessian="surrogate"``): the adapter's default leaf refit needs
+    every row of a leaf in one process. With early stopping, the eval sets are watched with
     ``XGBoostGlobalMetric`` (the last set decides, as in XGBoost).
     """
     import xgboost as xgb
@@ -246,7 +249,7 @@ def train_xgboost(
         ]
     output = dxgb.train(
         client, engine_params, dtrain, num_boost_round=num_boost_round, evals=watch,
-        obj=XGBoostObjective(loss), custom_metric=XGBoostGlobalMetric(loss) if watch else None,
+        obj=XGBoostObjective(loss, _n_outputs(loss, init_score)), custom_metric=XGBoostGlobalMetric(loss) if watch else None,
         callbacks=[xgb.callback.EarlyStopping(rounds=early_stopping_rounds, maximize=False)]
         if watch else None,
         verbose_eval=False,

@@ -24,6 +24,8 @@ __all__ = [
     "XGBoostMetric",
     "XGBoostSklearnObjective",
     "SurrogateObjective",
+    "DistributedObjective",
+    "DistributedSurrogateObjective",
     "RefitObjective",
     "RefitMetric",
     "refit_callback",
@@ -227,8 +229,66 @@ class SurrogateObjective(XGBoostObjective):
 
     def _grad_hess(self, target, raw, dtrain):
         if self.loss.name == "absolute_error":
-            return absolute_error_grad_hess(target.labels, raw, target.weight)
-        return quantile_grad_hess(target.labels, raw, target.weight, self.loss.levels)
+            return absolute_error_grad_hess(target.labels, raw, target.weight, self._reduce_sums)
+        return quantile_grad_hess(target.labels, raw, target.weight, self.loss.levels,
+                                  self._reduce_sums)
+
+    _reduce_sums = None  # one process holds every row
+
+
+# ---------------------------------------------------------------------- distributed (Dask)
+def _allreduce_sum(values: np.ndarray) -> np.ndarray:
+    from xgboost import collective
+
+    return collective.allreduce(np.ascontiguousarray(values, dtype=np.float64),
+                                collective.Op.SUM)
+
+
+class _Distributed:
+    """What the objective of one ``xgboost.dask.train`` worker adds: the model's number of
+    outputs (an empty worker cannot read it from its data: XGBoost hands it predictions of
+    shape (0,)) and the empty gradient such a worker returns."""
+
+    def __init__(self, loss: Loss, n_outputs: int = 1) -> None:
+        super().__init__(loss)
+        self.n_outputs = int(n_outputs)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"loss": self.loss, "n_outputs": self.n_outputs}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["loss"], state["n_outputs"])
+
+    def _no_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        shape = (0,) if self.n_outputs == 1 else (0, self.n_outputs)
+        empty = np.zeros(shape, dtype=np.float32)
+        return empty, empty
+
+
+class DistributedObjective(_Distributed, XGBoostObjective):
+    """The objective one worker of ``xgboost.dask.train`` runs. A worker that holds no
+    training rows (every partition sits elsewhere, or it holds only evaluation rows) still
+    runs every round of the collective; it contributes an empty gradient, not an error."""
+
+    def __call__(self, predt: np.ndarray, dtrain) -> tuple[np.ndarray, np.ndarray]:
+        if dtrain.num_row() == 0:
+            return self._no_rows()
+        return super().__call__(predt, dtrain)
+
+
+class DistributedSurrogateObjective(_Distributed, SurrogateObjective):
+    """``SurrogateObjective`` on one worker of ``xgboost.dask.train``: the residual scale's
+    sums are added up over all workers with XGBoost's allreduce, so every worker uses the
+    global scale (the single-machine value). A worker without training rows joins that
+    allreduce with zeros and returns an empty gradient."""
+
+    _reduce_sums = staticmethod(_allreduce_sum)
+
+    def __call__(self, predt: np.ndarray, dtrain) -> tuple[np.ndarray, np.ndarray]:
+        if dtrain.num_row() == 0:
+            _allreduce_sum(np.zeros(self.n_outputs + 1))
+            return self._no_rows()
+        return super().__call__(predt, dtrain)
 
 
 def _refit_raw(refit: LeafRefit, dmatrix, raw: np.ndarray) -> np.ndarray:

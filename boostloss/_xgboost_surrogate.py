@@ -30,6 +30,11 @@ Quantile level alpha (PR 12386), with fixed constants c = 0.04 and eps = 3e-4::
 the gradient of a logistic-smoothed pinball loss and its quadratic MM majorizer. When all
 residuals are 0 the scale is 0; then grad = 0 and hess = w (absolute error) or w / (2 c).
 The returned arrays are float64, shaped like ``raw``; weights are multiplied in.
+
+The scale is a mean over all training rows. On several processes (Dask) each one holds part
+of the rows: ``reduce_sums`` receives the local sums [sum w sqrt|r| per column, sum w] and
+must return their total over all processes (an allreduce), so every process uses the same
+global scale and the trees equal single-machine training on the same bins.
 """
 
 from __future__ import annotations
@@ -41,20 +46,32 @@ __all__ = [
     "QUANTILE_MIN_CURVATURE",
     "absolute_error_grad_hess",
     "quantile_grad_hess",
+    "residual_root_sums",
 ]
 
 QUANTILE_SMOOTHING = 0.04
 QUANTILE_MIN_CURVATURE = 3e-4
 
 
-def _residual_scale(abs_residual: np.ndarray, weight: np.ndarray | None) -> np.ndarray:
-    """(weighted mean of sqrt|r|)^2 per column; shape () for 1-D input, (k,) for (n, k)."""
+def residual_root_sums(abs_residual: np.ndarray, weight: np.ndarray | None) -> np.ndarray:
+    """[sum_i w_i sqrt|r_ij| for each column j, sum_i w_i]: float64, length columns + 1."""
     root = np.sqrt(abs_residual)
     if weight is None:
-        mean_root = root.mean(axis=0)
+        numerator, total = root.sum(axis=0), float(abs_residual.shape[0])
     else:
-        mean_root = (weight @ root) / weight.sum()
-    return mean_root * mean_root
+        numerator, total = weight @ root, float(weight.sum())
+    return np.append(np.atleast_1d(numerator).astype(np.float64), total)
+
+
+def _residual_scale(abs_residual: np.ndarray, weight: np.ndarray | None,
+                    reduce_sums=None) -> np.ndarray:
+    """(weighted mean of sqrt|r|)^2 per column; shape () for 1-D input, (k,) for (n, k)."""
+    sums = residual_root_sums(abs_residual, weight)
+    if reduce_sums is not None:
+        sums = np.asarray(reduce_sums(sums), dtype=np.float64)
+    mean_root = sums[:-1] / sums[-1] if sums[-1] > 0 else np.zeros(sums.size - 1)
+    scale = mean_root * mean_root
+    return scale[0] if abs_residual.ndim == 1 else scale
 
 
 def _weighted(grad: np.ndarray, hess: np.ndarray, weight: np.ndarray | None):
@@ -65,14 +82,15 @@ def _weighted(grad: np.ndarray, hess: np.ndarray, weight: np.ndarray | None):
     return grad, hess
 
 
-def absolute_error_grad_hess(y: np.ndarray, raw: np.ndarray, weight: np.ndarray | None):
+def absolute_error_grad_hess(y: np.ndarray, raw: np.ndarray, weight: np.ndarray | None,
+                             reduce_sums=None):
     """MM pseudo-Huber surrogate of |y - raw| with an automatic scale (see module docstring).
 
     ``y`` and ``raw`` are (n,) float64; returns (grad, hess), each (n,) float64.
     """
     residual = raw - y
     abs_residual = np.abs(residual)
-    delta = float(_residual_scale(abs_residual, weight))
+    delta = float(_residual_scale(abs_residual, weight, reduce_sums))
     if delta == 0.0:  # every residual is 0: nothing to fit, keep a unit curvature
         return _weighted(np.zeros_like(residual), np.ones_like(residual), weight)
     curvature = delta / np.hypot(delta, residual)  # hypot: no overflow for |r| up to 1e308
@@ -80,7 +98,8 @@ def absolute_error_grad_hess(y: np.ndarray, raw: np.ndarray, weight: np.ndarray 
 
 
 def quantile_grad_hess(
-    y: np.ndarray, raw: np.ndarray, weight: np.ndarray | None, levels: np.ndarray
+    y: np.ndarray, raw: np.ndarray, weight: np.ndarray | None, levels: np.ndarray,
+    reduce_sums=None,
 ):
     """MM smoothed-pinball surrogate, one column per level (see module docstring).
 
@@ -89,7 +108,7 @@ def quantile_grad_hess(
     """
     residual = raw - (y if raw.ndim == 1 else y[:, None])
     alpha = levels[0] if raw.ndim == 1 else levels
-    scale = _residual_scale(np.abs(residual), weight)
+    scale = _residual_scale(np.abs(residual), weight, reduce_sums)
     width = QUANTILE_SMOOTHING * scale
     # scale 0 means every (positively weighted) residual is 0: then x = 0 and grad = 0
     x = residual / np.where(width > 0, width, 1.0)

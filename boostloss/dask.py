@@ -27,7 +27,9 @@ X, y, sample_weight are dask collections (``dask.array`` chunked along rows only
   history afterwards (``best_iteration`` is what early stopping would have picked; the
   extra rounds cost time, not accuracy).
 - **No per-leaf quantile refits** for absolute_error / quantile (``LEAF_REFIT_NOTE``; a
-  UserWarning says so when they are trained).
+  UserWarning says so when they are trained). XGBoost uses XGBoost 3.4's MM surrogate with
+  the residual scale summed across workers (the same trees as ``boostloss.xgboost.train(
+  zero_hessian="surrogate")`` on the same bins); LightGBM the constant Hessian.
 - **Same model as one machine** where the engine is deterministic: when both sides bin the
   features the same way (e.g. every distinct value present on every worker and fewer values
   than ``max_bin``), the trees are identical to the single-machine adapters' trees
@@ -76,13 +78,15 @@ __all__ = [
 BACKENDS = ("xgboost", "lightgbm")
 
 LEAF_REFIT_NOTE = (
-    "On Dask, absolute_error and quantile train with their gradient and constant Hessian "
-    "(each leaf moves by at most learning_rate per tree), starting from the exact global "
-    "quantile. The single-machine adapters re-fit every leaf to the residual quantile of its "
-    "rows (boostloss.lightgbm.train's leaf renewal, boostloss.xgboost.train's "
-    "zero_hessian='refit'), which needs all rows of a leaf in one process: lightgbm.dask has no "
-    "allreduce in Python and xgboost.dask gives a custom objective no leaf hook. Expect slower "
-    "convergence than on one machine (more rounds or a larger learning_rate)."
+    "On Dask, absolute_error and quantile cannot re-fit every leaf to the residual quantile "
+    "of its rows as the single-machine adapters do (boostloss.lightgbm.train's leaf renewal, "
+    "boostloss.xgboost.train's zero_hessian='refit'): that needs all rows of a leaf in one "
+    "process, lightgbm.dask has no allreduce in Python and xgboost.dask gives a custom "
+    "objective no leaf hook. XGBoost trains with XGBoost 3.4's MM surrogate instead, its "
+    "residual scale summed over all workers (zero_hessian='surrogate' on one machine); "
+    "LightGBM with the gradient and a constant Hessian (each leaf moves by at most "
+    "learning_rate per tree). Both start from the exact global quantile. Expect slower "
+    "convergence than on one machine, LightGBM most (more rounds or a larger learning_rate)."
 )
 
 

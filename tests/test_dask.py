@@ -4,7 +4,8 @@ What is checked against the single-machine code on the same rows:
 - init scores computed with dask reductions equal ``loss.init_score`` of the concatenated
   data (exactly, or within the documented bound for numerically minimised losses), including
   the distributed weighted-quantile selection with ties, zero and integer weights;
-- for squared_error, huber, logistic, softmax_cross_entropy and quantile on both engines,
+- for squared_error, huber, logistic, softmax_cross_entropy, absolute_error and quantile (one
+  level and several) on both engines,
   the Dask model's loss (over all rows) is within 1% of the single-machine adapter's model
   trained with the same parameters;
 - reported metrics are global (every row), early stopping uses them, LightGBM's
@@ -141,16 +142,23 @@ def _train(client, backend, X, y, w, loss, *, watch_training=False, **kwargs):
 def _single_machine_raw(backend, loss, X, y, w):
     """The adapters' model on one machine, with the same parameters (2 threads)."""
     if backend == "xgboost":
+        # absolute_error / quantile: the Dask objective is the MM surrogate with the global
+        # residual scale, i.e. the single-machine zero_hessian="surrogate"
         booster = bl_xgb.train({**XGB_PARAMS, "nthread": 2}, xgb.QuantileDMatrix(X, y, weight=w),
-                               ROUNDS, loss=loss, zero_hessian="constant")
+                               ROUNDS, loss=loss, zero_hessian="surrogate")
         return bl_xgb.predict(booster, X, output="raw")
     params = {**LGB_PARAMS, "num_threads": 2, "verbosity": -1}
-    if loss.name == "quantile":  # no leaf renewal, as on Dask (see boostloss.dask docs)
-        start = bl_lgb.init_score(loss, y, w)
-        booster = lgb.train({**params, "objective": bl_lgb.objective(loss), "metric": "None"},
-                            lgb.Dataset(X, y, weight=w, init_score=np.full(len(y), start)),
-                            ROUNDS)
-        return booster.predict(X, raw_score=True) + start
+    if loss.name in ("quantile", "absolute_error"):
+        # no leaf renewal, as on Dask (see boostloss.dask docs); one model per level
+        levels = np.atleast_1d(loss.levels) if loss.name == "quantile" else [None]
+        columns = []
+        for level, start in zip(levels, np.atleast_1d(bl_lgb.init_score(loss, y, w)), strict=True):
+            column_loss = loss if level is None else bl.get_loss("quantile", alpha=float(level))
+            booster = lgb.train(
+                {**params, "objective": bl_lgb.objective(column_loss), "metric": "None"},
+                lgb.Dataset(X, y, weight=w, init_score=np.full(len(y), start)), ROUNDS)
+            columns.append(booster.predict(X, raw_score=True) + start)
+        return columns[0] if loss.output_kind != "multi_quantile" else np.column_stack(columns)
     booster = bl_lgb.train(params, lgb.Dataset(X, y, weight=w), ROUNDS, loss=loss)
     return bl_lgb.predict(booster, X, output="raw")
 
@@ -162,11 +170,15 @@ PARITY_CASES = [
     ("logistic", {}, "binary"),
     ("softmax_cross_entropy", {}, "multiclass"),
     ("quantile", {"alpha": 0.8}, "regression"),
+    ("absolute_error", {}, "regression"),
+    ("quantile", {"alpha": [0.1, 0.5, 0.9]}, "regression"),
 ]
 
 
 @pytest.mark.parametrize("backend", ["xgboost", "lightgbm"])
-@pytest.mark.parametrize("name, params, kind", PARITY_CASES, ids=[c[0] for c in PARITY_CASES])
+@pytest.mark.parametrize("name, params, kind", PARITY_CASES,
+                         ids=[c[0] + ("_levels" if isinstance(c[1].get("alpha"), list) else "")
+                              for c in PARITY_CASES])
 def test_dask_model_matches_single_machine(client, backend, name, params, kind):
     X, y, w = _make(kind)
     loss = bl.get_loss(name, **params)
@@ -198,21 +210,28 @@ def test_dask_model_matches_single_machine(client, backend, name, params, kind):
 
 
 @pytest.mark.parametrize("backend", ["xgboost", "lightgbm"])
-def test_training_rows_on_one_worker_and_evaluation_rows_on_the_other(client, backend):
+@pytest.mark.parametrize("name, params", [("huber", {"delta": 1.5}),
+                                          ("quantile", {"alpha": [0.2, 0.8]})],
+                         ids=["huber", "quantile"])
+def test_training_rows_on_one_worker_and_evaluation_rows_on_the_other(client, backend, name,
+                                                                       params):
     """``persist`` can leave every partition of a collection on one worker (seen on CI).
     With the evaluation rows elsewhere, XGBoost runs its collective with a worker whose
-    training DMatrix is empty: that worker's gradient is empty, its evaluation rows count."""
+    training DMatrix is empty: that worker's gradient is empty (and it joins the quantile
+    surrogate's allreduce with zeros), its evaluation rows count."""
     X, y, w = _make("regression", seed=11, n=3000)
     X_valid, y_valid, w_valid = _make("regression", seed=12, n=1000)
     dX, dy, dw = _spread(client, X, y, w, on=(0,))
     dXv, dyv, dwv = _spread(client, X_valid, y_valid, w_valid, chunk=500, on=(1,))
-    loss = bl.get_loss("huber", delta=1.5)
-    params = XGB_PARAMS if backend == "xgboost" else LGB_PARAMS
+    loss = bl.get_loss(name, **params)
+    engine_params = XGB_PARAMS if backend == "xgboost" else LGB_PARAMS
     # early stopping hands the evaluation set to the engine itself (XGBoost: to every
     # worker's booster, whose metric joins an allreduce each round); it cannot stop here
-    model = bld.train(client, params, dX, dy, ROUNDS, loss=loss, backend=backend,
-                      sample_weight=dw, eval_set=[(dXv, dyv)], eval_sample_weight=[dwv],
-                      early_stopping_rounds=ROUNDS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # quantile's documented no-refit note
+        model = bld.train(client, engine_params, dX, dy, ROUNDS, loss=loss, backend=backend,
+                          sample_weight=dw, eval_set=[(dXv, dyv)],
+                          eval_sample_weight=[dwv], early_stopping_rounds=ROUNDS)
     assert model.num_boosted_rounds == ROUNDS
     every_round = model.raw_local(X, iteration=ROUNDS - 1)
     np.testing.assert_allclose(every_round, _single_machine_raw(backend, loss, X, y, w),
