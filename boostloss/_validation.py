@@ -110,7 +110,11 @@ def as_float_array(name: str, value, *, check_values: bool = True) -> np.ndarray
     """Convert to a float64 ndarray (copying only when needed) and reject NaN/inf."""
     if value is None:
         raise ValueError(f"{name} is required, got None.")
-    if np.iscomplexobj(value):  # numpy would drop the imaginary part with only a warning
+    # numpy would drop the imaginary part with only a warning. (Read the dtype attribute:
+    # np.iscomplexobj would call numpy on array-likes that refuse it, such as the one in
+    # scikit-learn's check_sample_weights_not_an_array.)
+    dtype = getattr(value, "dtype", None)
+    if isinstance(dtype, np.dtype) and dtype.kind == "c":
         raise TypeError(f"{name} must be real, got complex values; pass its real part "
                         "(np.real) if that is what you mean.")
     try:
