@@ -231,7 +231,7 @@ def train_xgboost(
     """``xgboost.dask.train`` with the adapter's objective, from ``base_score = init_score``.
 
     Absolute_error / quantile use XGBoost 3.4's MM surrogate with a global residual scale
-    (the adapter's ``zero_hessian="surrogate"``): the adapter's default leaf refit needs
+    (the adapter's ``zero_hessian="surrogate"``): the adapter's leaf refit needs
     every row of a leaf in one process. With early stopping, the eval sets are watched with
     ``XGBoostGlobalMetric`` (the last set decides, as in XGBoost).
     """
@@ -249,7 +249,8 @@ def train_xgboost(
         ]
     output = dxgb.train(
         client, engine_params, dtrain, num_boost_round=num_boost_round, evals=watch,
-        obj=XGBoostObjective(loss, _n_outputs(loss, init_score)), custom_metric=XGBoostGlobalMetric(loss) if watch else None,
+        obj=XGBoostObjective(loss, _n_outputs(loss, init_score)),
+        custom_metric=XGBoostGlobalMetric(loss) if watch else None,
         callbacks=[xgb.callback.EarlyStopping(rounds=early_stopping_rounds, maximize=False)]
         if watch else None,
         verbose_eval=False,
@@ -343,7 +344,6 @@ def _fit_lightgbm(client, params, X, y, sample_weight, loss, init_score, num_boo
     fold_intercept(booster, init_score)
     booster.boostloss_ = BoostLossInfo(loss=loss, init_score=init_score)
     return booster
-
 
 
 def busy_workers(client, wait_seconds: float = 2.0) -> list[str]:

@@ -227,13 +227,13 @@ class XGBoostSklearnObjective(_PicklesOnlyTheLoss):
 class SurrogateObjective(XGBoostObjective):
     """absolute_error / quantile with XGBoost 3.4's smoothed MM surrogate grad/hess."""
 
+    _reduce_sums = None  # one process holds every row: the local sums are the totals
+
     def _grad_hess(self, target, raw, dtrain):
         if self.loss.name == "absolute_error":
             return absolute_error_grad_hess(target.labels, raw, target.weight, self._reduce_sums)
         return quantile_grad_hess(target.labels, raw, target.weight, self.loss.levels,
                                   self._reduce_sums)
-
-    _reduce_sums = None  # one process holds every row
 
 
 # ---------------------------------------------------------------------- distributed (Dask)

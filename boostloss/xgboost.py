@@ -41,11 +41,13 @@ Engine facts this module relies on (verified on xgboost 3.2):
 
 Zero-Hessian losses (``absolute_error``, ``quantile``): a constant Hessian makes a tree move
 each leaf by at most eta, far worse than native. ``train(zero_hessian=...)`` offers
-``"refit"`` (default: every new leaf is re-fitted to eta times the weighted residual
-quantile, XGBoost <= 3.3's native algorithm, see ``boostloss._xgboost_refit``),
-``"surrogate"`` (XGBoost 3.4's smoothed, residual-scaled MM surrogate, see
-``boostloss._xgboost_surrogate``) and ``"constant"`` (the loss's plain constant Hessian,
-what ``objective()`` gives plain ``xgb.train`` users). Measured against native
+``"refit"`` (every new leaf is re-fitted to eta times the weighted residual quantile,
+XGBoost <= 3.3's native algorithm, see ``boostloss._xgboost_refit``), ``"surrogate"``
+(XGBoost 3.4's smoothed, residual-scaled MM surrogate, see ``boostloss._xgboost_surrogate``),
+``"constant"`` (the loss's plain constant Hessian, what ``objective()`` gives plain
+``xgb.train`` users) and ``"native"`` (the default: whichever of refit / surrogate the
+installed XGBoost's own ``reg:absoluteerror`` / ``reg:quantileerror`` use, so the model
+equals the native one; tested on XGBoost 3.2 (refit) and 3.4.1 (surrogate)). Measured against native
 ``reg:absoluteerror`` / ``reg:quantileerror`` on held-out data (RAND HIE, 3 splits, 100
 rounds, MAE / q0.1 / q0.5 / q0.9): refit 0.00% (the models are identical), surrogate
 +1.2 / +0.4 / +1.7 / +3.8%, constant +1.3 / +0.2 / +2.7 / +9.4%; on other sets the
@@ -82,7 +84,9 @@ from .registry import get_loss, resolve_loss
 __all__ = ["objective", "metric", "sklearn_objective", "init_score", "train", "predict"]
 
 ZERO_HESSIAN_LOSSES = ("absolute_error", "quantile")
-ZERO_HESSIAN_STRATEGIES = ("refit", "surrogate", "constant")
+ZERO_HESSIAN_STRATEGIES = ("native", "refit", "surrogate", "constant")
+# XGBoost 3.4 replaced the leaf refit of its native MAE / quantile objectives by an MM surrogate
+NATIVE_SURROGATE_SINCE = (3, 4)
 OUTPUTS = ("response", "raw")
 ATTRIBUTE_PREFIX = "boostloss_"
 
@@ -223,12 +227,20 @@ def _check_params(params, engine_kwargs) -> dict:
     return params
 
 
+def native_zero_hessian() -> str:
+    """The strategy the installed XGBoost's native MAE / quantile objectives use:
+    "surrogate" from XGBoost 3.4 on, "refit" before."""
+    return "surrogate" if _xgboost_version() >= NATIVE_SURROGATE_SINCE else "refit"
+
+
 def _resolve_zero_hessian(zero_hessian: str, loss: Loss) -> str | None:
     if zero_hessian not in ZERO_HESSIAN_STRATEGIES:
         raise ValueError(
             f"zero_hessian must be one of {ZERO_HESSIAN_STRATEGIES}, got {zero_hessian!r}."
         )
-    return zero_hessian if loss.name in ZERO_HESSIAN_LOSSES else None
+    if loss.name not in ZERO_HESSIAN_LOSSES:
+        return None
+    return native_zero_hessian() if zero_hessian == "native" else zero_hessian
 
 
 def _check_refit_params(params: dict) -> None:
@@ -263,7 +275,7 @@ def train(
     verbose_eval: bool | int = False,
     callbacks: Sequence[Any] | None = None,
     xgb_model=None,
-    zero_hessian: str = "refit",
+    zero_hessian: str = "native",
     **engine_kwargs: Any,
 ):
     """Train an XGBoost booster on a boostloss loss, starting from its best constant.
@@ -278,8 +290,9 @@ def train(
         as in ``xgb.train``. The boostloss metric (``loss.name``) is reported for every
         evaluation set and drives early stopping (minimised; the last set decides).
         XGBoost's default metric is switched off unless ``params["eval_metric"]`` is given.
-    zero_hessian : "refit" (default), "surrogate" or "constant"; used only by
-        absolute_error and quantile (see the module docstring).
+    zero_hessian : "native" (default: what the installed XGBoost's own objective does,
+        i.e. "refit" before XGBoost 3.4 and "surrogate" from 3.4 on), "refit", "surrogate"
+        or "constant"; used only by absolute_error and quantile (see the module docstring).
     **engine_kwargs : passed on to ``xgb.train``.
 
     The intercept: ``base_score`` is set to ``loss.init_score(labels, weights)`` (a (k,)

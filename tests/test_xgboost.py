@@ -297,10 +297,12 @@ def test_zero_hessian_losses_match_native_on_held_out_data(dataset, case, reques
     """Held-out pinball loss within 1% of XGBoost's native objective, on real data
     (RAND HIE: 15k training rows of doctor-visit counts; diabetes: 331 rows).
 
-    Tolerance: the default refit re-implements XGBoost 3.2's native leaf update (same
-    trees, same float32 quantiles, same float32 margins), so the only source of difference
-    is the float32 rounding of the gradient 1 - alpha, which could flip a near-tied split;
-    measured gaps are 0.00% for all eight cases (and on 3 other splits). 1% is the issue's
+    Tolerance: the default ``zero_hessian="native"`` is the installed XGBoost's own
+    algorithm: the refit re-implements XGBoost <= 3.3's native leaf update (same trees, same
+    float32 quantiles, same float32 margins), the surrogate XGBoost 3.4's; the only source
+    of difference is the float32 rounding of the gradient, which could flip a near-tied
+    split. Measured gaps are 0.00% for all eight cases (and on 3 other splits) with XGBoost
+    3.2; with 3.4.1 the models are equal too. 1% is the issue's
     bar; where the constant-Hessian objective is more than 1% worse (CONSTANT_FAILS) the
     test checks that too, so it can fail. Measured on RAND HIE for the MM surrogate:
     +1.2% (MAE), +1.0%, +1.7%, +2.6% (q0.1, q0.5, q0.9).
@@ -314,10 +316,12 @@ def test_zero_hessian_losses_match_native_on_held_out_data(dataset, case, reques
     native = xgb.train({**params, **native_params,
                         "base_score": bl_xgb.init_score(loss, dtrain)}, dtrain, 100)
     native_loss = loss.metric(yte, native.predict(xgb.DMatrix(Xte), output_margin=True))
-    refit = bl_xgb.train(params, dtrain, 100, loss=loss)
-    refit_loss = loss.metric(yte, bl_xgb.predict(refit, Xte, output="raw"))
-    assert refit_loss <= 1.01 * native_loss, (refit_loss, native_loss)
-    if (dataset, case_id) in CONSTANT_FAILS:
+    default = bl_xgb.train(params, dtrain, 100, loss=loss)
+    default_loss = loss.metric(yte, bl_xgb.predict(default, Xte, output="raw"))
+    assert default_loss <= 1.01 * native_loss, (default_loss, native_loss)
+    # CONSTANT_FAILS was measured against XGBoost 3.2's native refit; XGBoost 3.4's native
+    # surrogate is a little weaker on RAND HIE q0.5, so there the margin is not 1%
+    if (dataset, case_id) in CONSTANT_FAILS and bl_xgb.native_zero_hessian() == "refit":
         constant = bl_xgb.train(params, dtrain, 100, loss=loss, zero_hessian="constant")
         constant_loss = loss.metric(yte, bl_xgb.predict(constant, Xte, output="raw"))
         assert constant_loss > 1.01 * native_loss, (constant_loss, native_loss)
@@ -371,7 +375,8 @@ def test_refit_metric_and_early_stopping_see_the_refitted_model():
     history: dict = {}
     booster = bl_xgb.train(ENGINE, dtrain, 200, loss="quantile", loss_params={"alpha": 0.7},
                            evals=[(dtrain, "train"), (dvalid, "valid")],
-                           early_stopping_rounds=15, evals_result=history)
+                           early_stopping_rounds=15, evals_result=history,
+                           zero_hessian="refit")
     loss = bl.get_loss("quantile", alpha=0.7)
     for name, data, labels, w in (("train", dtrain, ytr, weight), ("valid", dvalid, yva, None)):
         curve = history[name]["quantile"]
@@ -384,9 +389,10 @@ def test_refit_metric_and_early_stopping_see_the_refitted_model():
 def test_refit_continues_training_and_works_with_quantile_dmatrix():
     X, y = _regression(600, seed=4)
     dtrain = xgb.DMatrix(X, label=y)
-    straight = bl_xgb.train(ENGINE, dtrain, 30, loss="absolute_error")
-    first = bl_xgb.train(ENGINE, dtrain, 15, loss="absolute_error")
-    continued = bl_xgb.train(ENGINE, dtrain, 15, loss="absolute_error", xgb_model=first)
+    straight = bl_xgb.train(ENGINE, dtrain, 30, loss="absolute_error", zero_hessian="refit")
+    first = bl_xgb.train(ENGINE, dtrain, 15, loss="absolute_error", zero_hessian="refit")
+    continued = bl_xgb.train(ENGINE, dtrain, 15, loss="absolute_error", xgb_model=first,
+                             zero_hessian="refit")
     assert continued.num_boosted_rounds() == 30
     assert_allclose(bl_xgb.predict(continued, X), bl_xgb.predict(straight, X), rtol=1e-5)
     assert continued.attr("boostloss_intercept") == "base_score"  # kept from the first model
@@ -394,7 +400,8 @@ def test_refit_continues_training_and_works_with_quantile_dmatrix():
     qdm = xgb.QuantileDMatrix(X, label=y)
     native = xgb.train({**ENGINE, "objective": "reg:absoluteerror",
                         "base_score": bl_xgb.init_score("absolute_error", qdm)}, qdm, 30)
-    custom = bl_xgb.train(ENGINE, qdm, 30, loss="absolute_error")
+    custom = bl_xgb.train(ENGINE, qdm, 30, loss="absolute_error")  # "native" strategy
+    assert custom.attr("boostloss_zero_hessian") == bl_xgb.native_zero_hessian()
     assert_allclose(bl_xgb.predict(custom, X), native.predict(xgb.DMatrix(X), output_margin=True),
                     rtol=1e-5, atol=1e-6 * np.std(y))
 
@@ -410,6 +417,40 @@ def test_surrogate_option_beats_the_constant_hessian(rand_hie_split):
         assert booster.attr("boostloss_zero_hessian") == strategy
         scores[strategy] = loss.metric(yte, bl_xgb.predict(booster, Xte))
     assert scores["surrogate"] < scores["constant"]
+
+
+@pytest.mark.parametrize("levels", [None, [0.1, 0.5, 0.9]], ids=["absolute_error", "quantile"])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_surrogate_scale_reduced_over_row_shards_equals_the_whole_data(levels, weighted):
+    """What a Dask worker computes: its rows' surrogate with the residual-scale sums of all
+    shards (the allreduce) equals the surrogate of the whole data on those rows."""
+    from boostloss._xgboost_surrogate import (
+        absolute_error_grad_hess,
+        quantile_grad_hess,
+        residual_root_sums,
+    )
+
+    rng = np.random.default_rng(4)
+    n = 500
+    y = rng.standard_t(3, n) * 5
+    raw = rng.normal(size=n) if levels is None else rng.normal(size=(n, len(levels)))
+    w = rng.uniform(0.2, 3.0, n) if weighted else None
+    residual = np.abs(raw - (y if raw.ndim == 1 else y[:, None]))
+
+    def surrogate(rows, reduce_sums=None):
+        weight = None if w is None else w[rows]
+        if levels is None:
+            return absolute_error_grad_hess(y[rows], raw[rows], weight, reduce_sums)
+        return quantile_grad_hess(y[rows], raw[rows], weight, np.asarray(levels), reduce_sums)
+
+    whole = surrogate(slice(None))
+    totals = residual_root_sums(residual, w)
+    for rows in (slice(0, 180), slice(180, None)):
+        shard = surrogate(rows, reduce_sums=lambda local: totals)
+        alone = surrogate(rows)
+        for got, expected, local in zip(shard, whole, alone, strict=True):
+            assert_allclose(got, expected[rows], rtol=1e-12, atol=1e-12)
+            assert not np.allclose(local, expected[rows])  # the shard's own scale differs
 
 
 # ---------------------------------------------------------------------- stability
@@ -545,9 +586,11 @@ def test_bad_train_and_predict_arguments():
     with pytest.raises(ValueError, match="zero_hessian"):
         bl_xgb.train(ENGINE, dtrain, 1, loss="absolute_error", zero_hessian="exact")
     with pytest.raises(ValueError, match="dart"):
-        bl_xgb.train({**ENGINE, "booster": "dart"}, dtrain, 1, loss="absolute_error")
+        bl_xgb.train({**ENGINE, "booster": "dart"}, dtrain, 1, loss="absolute_error",
+                     zero_hessian="refit")
     with pytest.raises(ValueError, match="eval_metric"):
-        bl_xgb.train({**ENGINE, "eval_metric": "mae"}, dtrain, 1, loss="quantile")
+        bl_xgb.train({**ENGINE, "eval_metric": "mae"}, dtrain, 1, loss="quantile",
+                     zero_hessian="refit")
     with pytest.raises(ValueError, match="unknown loss"):
         bl_xgb.train(ENGINE, dtrain, 1, loss="hubber")
     plain = xgb.train(ENGINE, dtrain, 1)

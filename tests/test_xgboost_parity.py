@@ -12,8 +12,9 @@ sit near 0.
 Conventions the losses reproduce through documented options: pseudo_huber with
 ``hessian_floor=0`` (XGBoost uses the exact Hessian), Poisson with ``max_delta_step=0``
 (XGBoost multiplies the Hessian by exp(max_delta_step)), softmax with ``hessian="xgboost"``
-(XGBoost's diagonal 2 p (1 - p)). absolute_error and quantile use the default leaf refit,
-which reproduces XGBoost 3.2's native leaf update exactly.
+(XGBoost's diagonal 2 p (1 - p)). absolute_error and quantile use the default
+``zero_hessian="native"``: the installed XGBoost's own algorithm, the leaf refit up to
+XGBoost 3.3 and the MM surrogate from 3.4 on (both checked here: 3.2 and 3.4.1).
 """
 
 from __future__ import annotations
