@@ -184,3 +184,25 @@ def test_xgb_classifier_objective_equals_native(dataset):
     native = xgb.XGBClassifier(objective="binary:logistic" if binary else "multi:softprob",
                                **common).fit(X, y)
     _assert_parity(y, custom.predict(X, output_margin=True), native.predict(X, output_margin=True))
+
+
+@pytest.mark.skipif(bl_xgb._xgboost_version() < (3, 3),
+                    reason="reg:expectileerror needs XGBoost >= 3.3 (this is older)")
+@pytest.mark.parametrize("alpha", [0.2, 0.5, 0.9])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_expectile_equals_native_expectile(alpha, weighted):
+    """XGBoost 3.3+'s reg:expectileerror minimises half of boostloss's expectile, so its
+    grad and hess are halved: with reg_lambda = min_child_weight = 0 the Newton leaf
+    -G/H is unchanged and the trees are the same (checked with XGBoost 3.4.1)."""
+    rng = np.random.default_rng(1)
+    X = _features(rng)
+    y = parity_labels("real", X, rng)
+    weight = rng.uniform(0.2, 3.0, size=X.shape[0]) if weighted else None
+    dtrain = xgb.DMatrix(X, label=y, weight=weight)
+    loss = bl.get_loss("expectile", alpha=alpha)
+    params = {**ENGINE, "reg_lambda": 0.0, "min_child_weight": 0.0}
+    custom = bl_xgb.train(params, dtrain, N_ROUNDS, loss=loss)
+    native = xgb.train({**params, "objective": "reg:expectileerror", "expectile_alpha": alpha,
+                        "base_score": bl_xgb.init_score(loss, dtrain)}, dtrain, N_ROUNDS)
+    _assert_parity(y, bl_xgb.predict(custom, dtrain, output="raw"),
+                   np.asarray(native.predict(dtrain, output_margin=True), dtype=np.float64))
