@@ -82,7 +82,8 @@ def example_case(script: Path):
         return pytest.param(script, id=script.name)
     # as tests/test_dask.py: distributed training's network can stall (an upstream flake),
     # so such an example gets one more try and never runs beside test_dask.py's cluster
-    return pytest.param(script, id=script.name, marks=pytest.mark.flaky(reruns=1))
+    return pytest.param(script, id=script.name,
+                        marks=pytest.mark.flaky(reruns=1, only_rerun=None))
 
 
 @pytest.mark.parametrize("script", [example_case(p) for p in EXAMPLES])
