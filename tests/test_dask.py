@@ -67,23 +67,28 @@ LGB_PARAMS = {"num_leaves": 15, "learning_rate": 0.2, "min_data_in_leaf": 0,
 
 @pytest.fixture(scope="module")
 def client():
-    with dask_cluster_lock(), \
-            LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                         dashboard_address=None, env={"BOOSTLOSS_COMPILED": "0"}) as cluster, \
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None, env={"BOOSTLOSS_COMPILED": "0"}) as cluster, \
             Client(cluster) as dask_client:
         yield dask_client
 
 
 @pytest.fixture(autouse=True)
-def _workers_are_free(request):
-    """Restart the cluster if a worker's only thread is still busy with an earlier test's
-    task: a LightGBM rank whose peer failed waits for it (its accept loop ignores
-    LightGBM's time_out), and every later task on that worker would queue behind it."""
-    if "client" in request.fixturenames:
-        dask_client = request.getfixturevalue("client")
+def _cluster_turn(request):
+    """A test that uses the cluster holds ``dask_cluster_lock`` while it runs (one test at
+    a time across the test processes; held per test, so a wait is one test long and stays
+    far below the timeout), and starts with free workers: the cluster is restarted if a
+    worker's only thread is still busy with an earlier test's task (a LightGBM rank whose
+    peer failed waits for it, its accept loop ignoring LightGBM's time_out, and every
+    later task on that worker would queue behind it)."""
+    if "client" not in request.fixturenames:
+        yield
+        return
+    dask_client = request.getfixturevalue("client")
+    with dask_cluster_lock():
         if busy_workers(dask_client, wait_seconds=10):
             dask_client.restart()
-    yield
+        yield
 
 
 def _make(kind: str, seed: int = 0, n: int = N_ROWS):
