@@ -245,9 +245,11 @@ def _allreduce_sum(values: np.ndarray) -> np.ndarray:
 
 
 class _Distributed:
-    """What the objective of one ``xgboost.dask.train`` worker adds: the model's number of
-    outputs (an empty worker cannot read it from its data: XGBoost hands it predictions of
-    shape (0,)) and the empty gradient such a worker returns."""
+    """What the objective of one ``xgboost.dask.train`` worker adds. A worker that holds no
+    training rows (every partition sits elsewhere, or it holds only evaluation rows) still
+    runs every round of the collective; it contributes an empty gradient, not an error. It
+    needs the model's number of outputs for that (XGBoost hands it predictions of shape
+    (0,)), and it must still join every collective call the other workers make."""
 
     def __init__(self, loss: Loss, n_outputs: int = 1) -> None:
         super().__init__(loss)
@@ -259,36 +261,31 @@ class _Distributed:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(state["loss"], state["n_outputs"])
 
-    def _no_rows(self) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(self, predt: np.ndarray, dtrain) -> tuple[np.ndarray, np.ndarray]:
+        if dtrain.num_row() > 0:
+            return super().__call__(predt, dtrain)
+        self._join_collectives_without_rows()
         shape = (0,) if self.n_outputs == 1 else (0, self.n_outputs)
         empty = np.zeros(shape, dtype=np.float32)
         return empty, empty
 
+    def _join_collectives_without_rows(self) -> None:
+        """The collective calls a worker with rows makes in its gradient (none by default)."""
+
 
 class DistributedObjective(_Distributed, XGBoostObjective):
-    """The objective one worker of ``xgboost.dask.train`` runs. A worker that holds no
-    training rows (every partition sits elsewhere, or it holds only evaluation rows) still
-    runs every round of the collective; it contributes an empty gradient, not an error."""
-
-    def __call__(self, predt: np.ndarray, dtrain) -> tuple[np.ndarray, np.ndarray]:
-        if dtrain.num_row() == 0:
-            return self._no_rows()
-        return super().__call__(predt, dtrain)
+    """The loss's objective on one worker of ``xgboost.dask.train``."""
 
 
 class DistributedSurrogateObjective(_Distributed, SurrogateObjective):
     """``SurrogateObjective`` on one worker of ``xgboost.dask.train``: the residual scale's
     sums are added up over all workers with XGBoost's allreduce, so every worker uses the
-    global scale (the single-machine value). A worker without training rows joins that
-    allreduce with zeros and returns an empty gradient."""
+    global scale (the single-machine value); a worker without rows adds zeros."""
 
     _reduce_sums = staticmethod(_allreduce_sum)
 
-    def __call__(self, predt: np.ndarray, dtrain) -> tuple[np.ndarray, np.ndarray]:
-        if dtrain.num_row() == 0:
-            _allreduce_sum(np.zeros(self.n_outputs + 1))
-            return self._no_rows()
-        return super().__call__(predt, dtrain)
+    def _join_collectives_without_rows(self) -> None:
+        _allreduce_sum(np.zeros(self.n_outputs + 1))
 
 
 def _refit_raw(refit: LeafRefit, dmatrix, raw: np.ndarray) -> np.ndarray:

@@ -47,9 +47,9 @@ XGBoost <= 3.3's native algorithm, see ``boostloss._xgboost_refit``), ``"surroga
 ``"constant"`` (the loss's plain constant Hessian, what ``objective()`` gives plain
 ``xgb.train`` users) and ``"native"`` (the default: whichever of refit / surrogate the
 installed XGBoost's own ``reg:absoluteerror`` / ``reg:quantileerror`` use, so the model
-equals the native one; tested on XGBoost 3.2 (refit) and 3.4.1 (surrogate)). Measured against native
-``reg:absoluteerror`` / ``reg:quantileerror`` on held-out data (RAND HIE, 3 splits, 100
-rounds, MAE / q0.1 / q0.5 / q0.9): refit 0.00% (the models are identical), surrogate
+equals the native one; tested on XGBoost 3.2 (refit) and 3.4.1 (surrogate)). Measured
+against native ``reg:absoluteerror`` / ``reg:quantileerror`` on held-out data (RAND HIE,
+3 splits, 100 rounds, MAE / q0.1 / q0.5 / q0.9): refit 0.00% (the models are identical), surrogate
 +1.2 / +0.4 / +1.7 / +3.8%, constant +1.3 / +0.2 / +2.7 / +9.4%; on other sets the
 surrogate ranged from -20% to +40%, the refit stayed at 0%. The refit costs about 20% more
 time than the constant Hessian and half of native XGBoost 3.2's time (200k x 20, depth 6).
