@@ -25,7 +25,7 @@ import time
 import numpy as np
 
 import boostloss as bl
-from boostloss import _compiled
+from boostloss.losses import _compiled
 
 SETTINGS: dict[str, dict] = {
     "quantile": {"alpha": [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]},

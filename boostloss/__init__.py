@@ -1,14 +1,17 @@
 """boostloss: the losses people read about, as correct and fast XGBoost/LightGBM objectives.
 
-Layers (imports point downwards only)::
+Layers, one folder each (imports point downwards only; ``lint-imports`` checks it with the
+contracts in pyproject.toml)::
 
-    cli               the `boostloss` command
-    sklearn           BoostLossRegressor, BoostLossClassifier
-    intervals         QuantileIntervalRegressor
-    xgboost/lightgbm  engine adapters (import their engine lazily)
-    registry          name -> loss; get_loss, available_losses
-    losses            the math, pure numpy
-    metrics, links    evaluation functions; raw <-> response maps
+    cli/                   the `boostloss` command
+    intervals/             QuantileIntervalRegressor (conformal calibration)
+    dask/                  training on Dask collections
+    sklearn/               BoostLossRegressor, BoostLossClassifier
+    xgboost/ lightgbm/     engine adapters (import their engine lazily)
+    registry, _adapter     name -> loss; per-dataset label/weight preparation
+    losses/                the math: numpy reference and compiled kernels
+    metrics, datasets/     evaluation functions; shipped data and generators
+    _validation, links     argument checks; raw <-> response maps
 
 ``import boostloss`` needs only numpy and scipy. The engine adapters (``boostloss.xgboost``,
 ``boostloss.lightgbm``) and the estimators are loaded on first attribute access.
@@ -20,8 +23,8 @@ import importlib
 from typing import Any
 
 from . import losses, metrics
-from ._compiled import use_compiled_kernels
 from .losses import Loss
+from .losses._compiled import use_compiled_kernels
 from .registry import available_losses, get_loss
 
 __version__ = "0.1.0"

@@ -26,7 +26,8 @@ pytest.importorskip("lightgbm")
 from typer.testing import CliRunner  # noqa: E402
 
 import boostloss as bl  # noqa: E402
-from boostloss._cli_compare import (  # noqa: E402
+from boostloss.cli import app  # noqa: E402
+from boostloss.cli._compare import (  # noqa: E402
     Settings,
     cross_validate,
     default_loss_specs,
@@ -34,8 +35,7 @@ from boostloss._cli_compare import (  # noqa: E402
     resolve_specs,
     summarise,
 )
-from boostloss._cli_data import CliError, build_problem  # noqa: E402
-from boostloss.cli import app  # noqa: E402
+from boostloss.cli._data import CliError, build_problem  # noqa: E402
 from boostloss.registry import ALIASES, LOSSES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from boostloss import _compiled
+from boostloss.losses import _compiled
 
 from .loss_cases import SETTINGS, build, make_data, setting_id
 

@@ -36,10 +36,10 @@ import boostloss as bl
 import boostloss.dask as bld
 import boostloss.lightgbm as bl_lgb
 import boostloss.xgboost as bl_xgb
-from boostloss._dask_data import TargetParts
-from boostloss._dask_engines import busy_workers
-from boostloss._dask_eval import early_stopping_rule
-from boostloss._dask_init import init_strategy, weighted_quantiles
+from boostloss.dask._data import TargetParts
+from boostloss.dask._engines import busy_workers
+from boostloss.dask._eval import early_stopping_rule
+from boostloss.dask._init import init_strategy, weighted_quantiles
 
 from .dask_cluster import dask_cluster_lock
 
@@ -258,7 +258,7 @@ def _break_lightgbm_objective():
     gets a socket error at once or keeps waiting."""
     import sys
 
-    from boostloss import _dask_engines
+    from boostloss.dask import _engines as _dask_engines
 
     kept_frames = []
 

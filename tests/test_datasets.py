@@ -15,6 +15,8 @@ import numpy as np
 import pytest
 
 import boostloss.datasets as bd
+from boostloss.datasets import _generators as generators
+from boostloss.datasets import _shipped as shipped
 
 pd = pytest.importorskip("pandas")
 
@@ -208,13 +210,13 @@ def test_load_series(name):
 
 
 def test_checkout_folder_is_the_repository_datasets_folder():
-    assert bd._checkout_data_dir() == ROOT / "datasets"
+    assert shipped._checkout_data_dir() == ROOT / "datasets"
 
 
 def test_package_data_is_searched_before_the_checkout(tmp_path, monkeypatch):
     lines = (ROOT / "datasets" / "nile.csv").read_text(encoding="utf-8").splitlines()
     (tmp_path / "nile.csv").write_text("\n".join(lines[:11]) + "\n", encoding="utf-8")
-    monkeypatch.setattr(bd, "_package_data_dir", lambda: tmp_path)
+    monkeypatch.setattr(shipped, "_package_data_dir", lambda: tmp_path)
     assert len(bd.load_frame("nile")) == 10
     assert bd.load_dataset("nile", as_frame=False)[1].shape == (10,)
     # A file missing from the package folder falls back to the checkout.
@@ -222,13 +224,13 @@ def test_package_data_is_searched_before_the_checkout(tmp_path, monkeypatch):
 
 
 def test_no_package_data_falls_back_to_checkout(monkeypatch):
-    monkeypatch.setattr(bd, "_package_data_dir", lambda: None)
+    monkeypatch.setattr(shipped, "_package_data_dir", lambda: None)
     assert len(bd.load_frame("nile")) == 100
 
 
 def test_missing_file_raises_file_not_found(tmp_path, monkeypatch):
-    monkeypatch.setattr(bd, "_package_data_dir", lambda: tmp_path / "pkg")
-    monkeypatch.setattr(bd, "_checkout_data_dir", lambda: tmp_path / "checkout")
+    monkeypatch.setattr(shipped, "_package_data_dir", lambda: tmp_path / "pkg")
+    monkeypatch.setattr(shipped, "_checkout_data_dir", lambda: tmp_path / "checkout")
     with pytest.raises(FileNotFoundError, match=r"'nile\.csv'.*Searched"):
         bd.load_dataset("nile")
     with pytest.raises(FileNotFoundError, match="nile.csv"):
@@ -236,11 +238,13 @@ def test_missing_file_raises_file_not_found(tmp_path, monkeypatch):
 
 
 def test_import_is_cheap():
-    # Load the module file on its own (not through boostloss/__init__) in a fresh
+    # Load the package on its own (not through boostloss/__init__) in a fresh
     # interpreter and check that it pulls in neither pandas nor scipy.
+    package = ROOT / "boostloss" / "datasets"
     code = (
         "import importlib.util, sys\n"
-        f"spec = importlib.util.spec_from_file_location('bl_datasets', {str(ROOT / 'boostloss' / 'datasets.py')!r})\n"
+        f"spec = importlib.util.spec_from_file_location('bl_datasets', {str(package / '__init__.py')!r}, "
+        f"submodule_search_locations=[{str(package)!r}])\n"
         "module = importlib.util.module_from_spec(spec)\n"
         "sys.modules['bl_datasets'] = module\n"
         "spec.loader.exec_module(module)\n"
@@ -514,7 +518,7 @@ def test_imbalanced_positive_rate(rate):
 def test_intercept_matches_rate_by_independent_integration(rate):
     integrate = pytest.importorskip("scipy.integrate")
     stats = pytest.importorskip("scipy.stats")
-    intercept = bd._intercept_for_rate(rate, 3.0)
+    intercept = generators._intercept_for_rate(rate, 3.0)
 
     def integrand(z):
         return stats.norm.pdf(z) / (1.0 + np.exp(-(3.0 * z + intercept)))

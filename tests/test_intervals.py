@@ -1,5 +1,5 @@
 """Tests for ``boostloss.intervals`` (QuantileIntervalRegressor, evaluate_intervals) and the
-conformal core ``boostloss._intervals_conformal``.
+conformal core ``boostloss.intervals._conformal``.
 
 Engines run for real (small data, few rounds, one thread: the test machine has 2 cores).
 The statistical test averages coverage over several seeds with thousands of test rows, so
@@ -19,7 +19,9 @@ from hypothesis.extra import numpy as hnp
 
 import boostloss as bl
 from boostloss import metrics
-from boostloss._intervals_conformal import (
+from boostloss.datasets import make_heteroscedastic
+from boostloss.intervals import QuantileIntervalRegressor, evaluate_intervals, interval_levels
+from boostloss.intervals._conformal import (
     apply_shifts,
     calibrate_pairs,
     central_pairs,
@@ -28,8 +30,6 @@ from boostloss._intervals_conformal import (
     min_calibration_samples,
     rearrange,
 )
-from boostloss.datasets import make_heteroscedastic
-from boostloss.intervals import QuantileIntervalRegressor, evaluate_intervals, interval_levels
 
 pytest.importorskip("sklearn")
 xgb = pytest.importorskip("xgboost")

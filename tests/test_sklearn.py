@@ -24,8 +24,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import boostloss as bl
-from boostloss._sklearn_params import BoostingParams, lightgbm_params, xgboost_params
 from boostloss.sklearn import BoostLossClassifier, BoostLossRegressor
+from boostloss.sklearn._params import BoostingParams, lightgbm_params, xgboost_params
 
 BACKENDS = ["xgboost", "lightgbm"]
 FAST = dict(n_estimators=20, learning_rate=0.3, n_jobs=1, random_state=0)

@@ -76,8 +76,8 @@ def check_wheel_contents(installed: dict) -> None:
 
 
 LOAD_ALL = """
-import json, pathlib, boostloss, boostloss.datasets as bd
-out = {"module": boostloss.__file__, "data_dir": str(bd._package_data_dir()), "datasets": {}}
+import json, pathlib, boostloss, boostloss.datasets as bd, boostloss.datasets._shipped as shipped
+out = {"module": boostloss.__file__, "data_dir": str(shipped._package_data_dir()), "datasets": {}}
 for name in bd.list_datasets():
     info = bd.dataset_info(name)
     frame = bd.load_frame(name)
@@ -86,7 +86,7 @@ for name in bd.list_datasets():
     out["datasets"][name] = {
         "frame": list(frame.shape), "X": list(X.shape), "y": len(y), "Xa": list(Xa.shape),
         "expected": [info.n_rows, info.n_columns],
-        "file": str(bd._dataset_file(info.file_name)),
+        "file": str(shipped._dataset_file(info.file_name)),
     }
     if info.task == "time_series":
         assert len(bd.load_series(name)) == info.n_rows

@@ -347,7 +347,7 @@ def _xgboost_quantile_reference(values, weights, alpha):
 
 @pytest.mark.parametrize("weighted", [False, True])
 def test_leaf_quantiles_follow_xgboost_definitions(weighted):
-    from boostloss._xgboost_refit import leaf_quantiles
+    from boostloss.xgboost._refit import leaf_quantiles
 
     rng = np.random.default_rng(5)
     for _ in range(50):
@@ -424,7 +424,7 @@ def test_surrogate_option_beats_the_constant_hessian(rand_hie_split):
 def test_surrogate_scale_reduced_over_row_shards_equals_the_whole_data(levels, weighted):
     """What a Dask worker computes: its rows' surrogate with the residual-scale sums of all
     shards (the allreduce) equals the surrogate of the whole data on those rows."""
-    from boostloss._xgboost_surrogate import (
+    from boostloss.xgboost._surrogate import (
         absolute_error_grad_hess,
         quantile_grad_hess,
         residual_root_sums,

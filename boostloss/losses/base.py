@@ -32,9 +32,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .. import _compiled
 from .._validation import as_float_array, check_sample_weight
 from ..links import IdentityLink, Link
+from . import _compiled
 
 __all__ = ["Loss", "MIN_HESSIAN"]
 
@@ -207,7 +207,7 @@ class Loss:
     def _weighted_grad_hess(self, y, raw, weight, dtype=np.float64, order="C"):
         """(grad, hess) on validated labels, weights multiplied in, as arrays of ``dtype``.
 
-        Runs the compiled kernel (``boostloss._compiled``, numba) when it is switched on,
+        Runs the compiled kernel (``boostloss.losses._compiled``, numba) when it is switched on,
         and the numpy reference otherwise; both compute in float64 and round once to
         ``dtype`` (float32 for both engines, which store gradients in float32; a value
         beyond float32's range becomes inf, which the adapters report). ``order`` is the

@@ -1,0 +1,212 @@
+"""The callables LightGBM calls: objective ``(preds, train_data)``, metric ``(preds, eval_data)``
+and the scikit-learn objective ``(y_true, y_pred, weight)``.
+
+They are small proxy classes (picklable, unlike closures, so ``LGBMRegressor(objective=...)``
+pickles) that turn LightGBM's signature into the loss's private fast path
+``loss._weighted_grad_hess(labels, raw, weight)``:
+
+- Labels and weights are read from the Dataset and validated once per Dataset
+  (``TargetsByAnchor``: re-validated only if the label or weight array is replaced).
+- LightGBM >= 4 never multiplies sample weights into a custom objective; these callables do.
+- ``preds`` is float64, shape (n,) or, for multiclass, (n, k) (a Fortran-ordered view of
+  LightGBM's class-major buffer). grad/hess go back as float32 in the layout LightGBM copies
+  without conversion: 1-D contiguous, or (n, k) Fortran-ordered (LightGBM ravels in "F" order).
+- A grad/hess that does not fit float32 is a ValueError (``check_float32_range``).
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+import numpy as np
+
+from .._adapter import PreparedTarget, check_float32_range, prepare_target
+from ..losses.base import Loss
+from ._engine import dataset_label, dataset_weight
+
+__all__ = [
+    "TargetsByAnchor",
+    "LightGBMObjective",
+    "LightGBMMetric",
+    "LightGBMSklearnObjective",
+    "check_engine_loss",
+    "check_raw_shape",
+    "engine_grad_hess",
+]
+
+
+def check_engine_loss(loss: Loss, what: str) -> None:
+    """Refuse losses LightGBM cannot train in a single booster (multi-quantile, multilabel)."""
+    if loss.output_kind in ("multi_quantile", "multilabel"):
+        kind = "quantile levels" if loss.output_kind == "multi_quantile" else "label columns"
+        raise ValueError(
+            f"{loss!r} has several {kind}, but a LightGBM tree has one output (multiclass "
+            f"boosters only support softmax-style losses), so its {what} cannot be used in "
+            "lgb.train / LGBMRegressor directly. Use boostloss.lightgbm.train(params, dtrain, "
+            "loss=...), which trains one LightGBM model per output column, or build one "
+            "single-output loss per column (e.g. quantile with one alpha each)."
+        )
+
+
+class TargetsByAnchor:
+    """Validated labels/weights (``PreparedTarget``) cached per anchor object.
+
+    The anchor is the Dataset (objective/metric) or the label array (scikit-learn
+    objective). An entry is reused while the label and weight objects it was built from are
+    the same objects (LightGBM returns the same arrays on every call), so labels are
+    validated once per Dataset, not once per boosting round.
+    """
+
+    def __init__(self, loss: Loss) -> None:
+        self.loss = loss
+        self._entries: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def get(self, anchor, label, weight) -> PreparedTarget:
+        try:
+            entry = self._entries.get(anchor)
+        except TypeError:  # anchor not weak-referenceable: validate every time
+            return prepare_target(self.loss, label, weight)
+        if entry is not None and entry[0] is label and entry[1] is weight:
+            return entry[2]
+        prepared = prepare_target(self.loss, label, weight)
+        self._entries[anchor] = (label, weight, prepared)
+        return prepared
+
+    def for_dataset(self, dataset) -> PreparedTarget:
+        return self.get(dataset, dataset_label(dataset), dataset_weight(dataset))
+
+    # pickling / deep copies: the cache is derived state
+    def __getstate__(self) -> dict[str, Any]:
+        return {"loss": self.loss}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["loss"])
+
+
+def check_raw_shape(loss: Loss, target: PreparedTarget, raw: np.ndarray, where: str) -> None:
+    """Check LightGBM's raw scores against the loss and labels; explain num_class problems."""
+    n = target.n_samples
+    if raw.shape[0] != n:
+        raise ValueError(
+            f"{loss.name}: LightGBM passed {raw.shape[0]} raw scores for {n} labels in {where}."
+        )
+    if loss.output_kind == "multiclass":
+        if raw.ndim != 2:
+            raise ValueError(
+                f"{loss.name} is a multiclass loss but LightGBM passed one score per row: set "
+                f"params['num_class'] = {max(target.n_outputs, 2)} (the number of classes)."
+            )
+        k = raw.shape[1]
+        expected = loss.n_outputs
+        if expected is not None and k != expected:
+            raise ValueError(
+                f"{loss.name} was built for {expected} classes but params['num_class'] = {k}; "
+                "make them agree."
+            )
+        # n_outputs is max(label) + 1 when the loss does not fix the class count: O(1) here
+        if expected is None and target.n_outputs > k:
+            largest = target.n_outputs - 1
+            raise ValueError(
+                f"{loss.name}: label {largest} in {where} is out of range for num_class={k} "
+                f"(valid labels are 0..{k - 1}); set params['num_class'] = {largest + 1}."
+            )
+    elif raw.ndim != 1:
+        raise ValueError(
+            f"{loss.name} has one output per row but LightGBM passed scores of shape "
+            f"{raw.shape}: remove 'num_class' from params (it makes LightGBM grow one tree "
+            "per class)."
+        )
+
+
+def engine_grad_hess(loss: Loss, target: PreparedTarget, raw: np.ndarray):
+    """grad/hess for LightGBM: weights multiplied in, float32-range checked, float32 layout."""
+    # The compiled kernels run on one thread by default (boostloss.losses._compiled), so they do
+    # not fight LightGBM's OpenMP pool inside this callback.
+    # float32 in LightGBM's layout (it ravels 2-D buffers in Fortran order) saves its copy
+    grad, hess = loss._weighted_grad_hess(
+        target.labels, raw, target.weight, np.float32, "F" if raw.ndim == 2 else "C"
+    )
+    check_float32_range(loss, grad, hess)
+    return grad, hess
+
+
+class _LossCallable:
+    """Shared state: the loss and the per-anchor target cache. Deep copies share nothing
+    mutable but the (immutable) loss; ``lgb.train`` deep-copies params on every call."""
+
+    def __init__(self, loss: Loss) -> None:
+        self.loss = loss
+        self._targets = TargetsByAnchor(loss)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.loss!r})"
+
+    def __deepcopy__(self, memo):
+        return type(self)(self.loss)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"loss": self.loss}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        _LossCallable.__init__(self, state["loss"])
+
+
+class LightGBMObjective(_LossCallable):
+    """``params["objective"] = LightGBMObjective(loss)``: (preds, train_data) -> (grad, hess).
+
+    Starts from whatever LightGBM starts from: 0, or the Dataset's init_score. For the
+    loss's best constant set ``init_score`` on the Datasets (or use
+    ``boostloss.lightgbm.train``, which also re-fits leaves of absolute_error / quantile).
+    """
+
+    def __init__(self, loss: Loss) -> None:
+        check_engine_loss(loss, "objective")
+        super().__init__(loss)
+
+    def __call__(self, preds: np.ndarray, train_data):
+        target = self._targets.for_dataset(train_data)
+        raw = np.asarray(preds, dtype=np.float64)
+        check_raw_shape(self.loss, target, raw, "the training data")
+        return engine_grad_hess(self.loss, target, raw)
+
+
+class LightGBMMetric(_LossCallable):
+    """``feval=LightGBMMetric(loss)``: (preds, eval_data) -> (loss.name, value, False).
+
+    value = the sample-weighted mean loss (``loss.metric``) on the raw scores LightGBM holds
+    for that Dataset, which include the Dataset's init_score. Lower is better.
+    """
+
+    def __init__(self, loss: Loss) -> None:
+        check_engine_loss(loss, "metric")
+        super().__init__(loss)
+
+    def __call__(self, preds: np.ndarray, eval_data):
+        target = self._targets.for_dataset(eval_data)
+        raw = np.asarray(preds, dtype=np.float64)
+        check_raw_shape(self.loss, target, raw, "the evaluation data")
+        return self.loss.name, self.loss._metric(target.labels, raw, target.weight), False
+
+
+class LightGBMSklearnObjective(_LossCallable):
+    """``LGBMRegressor(objective=LightGBMSklearnObjective(loss))``.
+
+    Takes exactly three arguments ``(y_true, y_pred, weight)``: LightGBM's scikit-learn wrapper
+    passes the sample weights (``fit(sample_weight=...)``, class weights included) only to
+    3-argument callables and silently drops them for 2-argument ones.
+    """
+
+    def __init__(self, loss: Loss) -> None:
+        check_engine_loss(loss, "scikit-learn objective")
+        super().__init__(loss)
+
+    def __call__(self, y_true, y_pred, weight):
+        anchor = y_true if isinstance(y_true, np.ndarray) else None
+        if anchor is None:
+            target = prepare_target(self.loss, y_true, weight)
+        else:
+            target = self._targets.get(anchor, y_true, weight)
+        raw = np.asarray(y_pred, dtype=np.float64)
+        check_raw_shape(self.loss, target, raw, "y_true")
+        return engine_grad_hess(self.loss, target, raw)
