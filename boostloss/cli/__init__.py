@@ -22,22 +22,25 @@ tables and the chart in ``cli._render``; this module only wires options to them.
 
 from __future__ import annotations
 
+import os
+import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from ._compare import (
-    DEFAULT_RANK,
     Settings,
+    baseline_results,
     check_settings,
     cross_validate,
     default_loss_specs,
     parse_loss_specs,
     resolve_specs,
-    summarise,
 )
 from ._data import CliError, build_problem, load_csv, load_shipped
 from ._render import (
@@ -47,11 +50,47 @@ from ._render import (
     losses_table,
     save_plot,
 )
+from ._summary import check_rank_by, result_notes, summarise
 
 __all__ = ["app", "main", "DEFAULT_DATASET"]
 
 DEFAULT_DATASET = "engel"
 EXIT_USAGE = 2
+
+def _one_line(message: str) -> str:
+    return " ".join(str(message).split())
+
+
+class _OneLineErrors(TyperGroup):
+    """Usage errors (an unknown option, ``--cv abc``...) as one line on stderr, exit code 2.
+
+    click/typer would print a usage box over several lines; every error of this command is
+    one line, ``error: ...``, whatever part of it found the problem.
+    """
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            typer.echo(f"error: {_one_line(exc.format_message())[:500]}", err=True)
+            sys.exit(EXIT_USAGE if isinstance(exc, click.UsageError) else exc.exit_code)
+        except click.Abort:
+            typer.echo("error: aborted.", err=True)
+            sys.exit(1)
+        except Exception as exc:  # a bug: still one line (BOOSTLOSS_TRACEBACK=1 shows it)
+            if os.environ.get("BOOSTLOSS_TRACEBACK"):
+                raise
+            typer.echo(f"error: unexpected {type(exc).__name__}: {_one_line(exc)[:300]} (a bug in "
+                       "boostloss; rerun with BOOSTLOSS_TRACEBACK=1 for the traceback and please "
+                       "report it).", err=True)
+            sys.exit(EXIT_USAGE)
+        sys.exit(code if isinstance(code, int) else 0)
+
 
 app = typer.Typer(
     name="boostloss",
@@ -60,12 +99,37 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",
+    cls=_OneLineErrors,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"boostloss {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main_options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True,
+                     help="Print the boostloss version and exit."),
+    ] = False,
+) -> None:
+    """Custom losses for XGBoost and LightGBM: list them, and compare them on your data."""
 
 
 class Backend(str, Enum):
     xgboost = "xgboost"
     lightgbm = "lightgbm"
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
 
 
 class Task(str, Enum):
@@ -85,7 +149,7 @@ def _console(stderr: bool = False) -> Console:
 
 def _fail(message: str) -> None:
     """Print one line to stderr and exit with the usage-error code."""
-    typer.echo(f"error: {' '.join(message.split())}", err=True)
+    typer.echo(f"error: {_one_line(message)}", err=True)
     raise typer.Exit(EXIT_USAGE)
 
 
@@ -154,6 +218,11 @@ def compare_command(
         typer.Option(help="Engine threads (default: 1 below 20,000 rows, else all cores)."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    output_format: Annotated[
+        OutputFormat,
+        typer.Option("--format", help="table (rich, the default) or json (the whole result, "
+                     "for scripts and notebooks)."),
+    ] = OutputFormat.table,
 ) -> None:
     """Cross-validate the losses that fit the task and print a ranked table of metrics.
 
@@ -170,31 +239,43 @@ def compare_command(
             data, target, losses, backend.value, cv, n_estimators, learning_rate, task.value,
             dataset, drop, seed, n_jobs,
         )
+        rank_key = check_rank_by(rank_by, problem, specs)
         if plot is not None:
             check_plot_path(plot)
-        if rank_by is not None:
-            summarise([], problem, rank_by)  # validates the metric name before training
     except CliError as exc:
         _fail(str(exc))
         return
+    as_json = output_format is OutputFormat.json
     out = _console()
     n_features = len(problem.feature_names)
-    out.print(
-        f"data: {problem.source}, {problem.n_rows} rows x {n_features} "
-        f"feature{'s' if n_features != 1 else ''}, target {problem.target!r}, "
-        f"task {problem.task} ({problem.task_reason})",
-        soft_wrap=True, highlight=False,
-    )
+    if not as_json:
+        out.print(
+            f"data: {problem.source}, {problem.n_rows} rows x {n_features} "
+            f"feature{'s' if n_features != 1 else ''}, target {problem.target!r}, "
+            f"task {problem.task} ({problem.task_reason})",
+            soft_wrap=True, highlight=False, markup=False,
+        )
     results = _run(problem, specs, settings, quiet)
-    summary = summarise(results, problem, rank_by or DEFAULT_RANK[problem.task])
-    out.print(compare_table(summary, problem, settings))
-    for note in problem.notes + notes:
-        out.print(f"note: {note}", soft_wrap=True, highlight=False)
+    summary = summarise(results, problem, rank_key, baseline_results(problem, specs, settings))
+    notes = problem.notes + notes + result_notes(summary, problem)
+    if as_json:
+        from ._json import compare_document, dumps
+
+        typer.echo(dumps(compare_document(summary, problem, settings, notes)))
+    else:
+        out.print(compare_table(summary, problem, settings))
+        for note in notes:
+            out.print(f"note: {note}", soft_wrap=True, highlight=False, markup=False)
     if plot is not None:
-        save_plot(summary, problem, plot)
-        out.print(f"chart saved to {plot}", soft_wrap=True, highlight=False)
+        try:
+            save_plot(summary, problem, plot)
+        except (OSError, ValueError) as exc:
+            _fail(f"--plot {plot}: the chart could not be saved: {exc}")
+        if not as_json:
+            out.print(f"chart saved to {plot}", soft_wrap=True, highlight=False, markup=False)
     if all(result.error is not None for result in results):
-        _fail("every loss failed; see the table above.")
+        _fail("every loss failed; see the table above." if not as_json
+              else "every loss failed; see the rows' errors in the JSON above.")
 
 
 def _prepare(data, target, losses, backend, cv, n_estimators, learning_rate, task, dataset,
@@ -203,8 +284,10 @@ def _prepare(data, target, losses, backend, cv, n_estimators, learning_rate, tas
     if data is not None:
         if target is None:
             raise CliError(f"--target is required with a CSV file: name the column of {data} to predict.")
-        frame = load_csv(data)
+        read_notes: list[str] = []
+        frame = load_csv(data, read_notes)
         problem = build_problem(frame, target, task=task, drop=drop_columns, source=str(data))
+        problem.notes[:0] = read_notes
     else:
         frame, info = load_shipped(dataset)
         if target is not None and target != info.target:

@@ -17,13 +17,14 @@
   ``BoostLossClassifier`` on (Stratified)KFold splits (shuffled, seeded) and scores each
   held-out fold with the metrics of ``METRICS[task]``. A loss that fails on the data (e.g.
   an error from its label checks or the engine) is reported as a failed row, not a crash.
-- ``summarise`` turns fold scores into mean and standard deviation (ddof=0, as
-  scikit-learn's ``cv_results_``) and ranks the losses by one metric.
+- ``baseline_results`` scores the best constant (the init score of the loss behind the
+  task's main metric) on the same folds; ``_summary.summarise`` ranks and flags.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -31,8 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from ..registry import LOSSES, canonical_name, get_loss
-from ._data import CliError, Problem
+from ..registry import ALIASES, LOSSES, canonical_name, get_loss
+from ._data import CliError, Problem, did_you_mean, shorten
 from ._metrics import DEFAULT_RANK, FoldPrediction, Metric, metrics_for
 
 __all__ = [
@@ -40,12 +41,12 @@ __all__ = [
     "DEFAULT_RANK",
     "Settings",
     "LossResult",
-    "Summary",
+    "baseline_results",
+    "clean_error",
     "parse_loss_specs",
     "default_loss_specs",
     "resolve_specs",
     "cross_validate",
-    "summarise",
 ]
 
 SCALE_PARAMETERS = {"huber": "delta", "pseudo_huber": "delta", "smooth_l1": "beta", "fair": "c"}
@@ -78,12 +79,16 @@ class LossSpec:
 
 
 def _format_value(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return "|".join(_format_value(v) for v in value)
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
 
 
 def _parse_value(text: str) -> Any:
+    if "|" in text:
+        return [_parse_value(part) for part in text.split("|")]
     lowered = text.strip().lower()
     if lowered in ("none", "null"):
         return None
@@ -107,8 +112,8 @@ def parse_loss_specs(text: str) -> list[LossSpec]:
         name, *assignments = entry.split(":")
         try:
             canonical = canonical_name(name)
-        except ValueError as exc:
-            raise CliError(f"--losses: {exc}") from None
+        except ValueError:
+            raise CliError(f"--losses: unknown loss {shorten(name)!r}; {_loss_hint(name)}") from None
         params: dict[str, Any] = {}
         for assignment in assignments:
             key, sep, value = assignment.partition("=")
@@ -122,6 +127,13 @@ def parse_loss_specs(text: str) -> list[LossSpec]:
     if not specs:
         raise CliError("--losses is empty; give loss names separated by commas, e.g. mse,huber.")
     return specs
+
+
+def _loss_hint(name: str) -> str:
+    """'did you mean ...?' (names and aliases) and the valid names."""
+    close = did_you_mean(name.strip().lower().replace("-", "_"), [*LOSSES, *ALIASES])
+    hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+    return f"{hint}valid names: {', '.join(sorted(LOSSES))} (boostloss losses lists them)."
 
 
 def _label_problem(loss, y: np.ndarray) -> str | None:
@@ -175,8 +187,6 @@ def resolve_specs(specs: list[LossSpec], problem: Problem) -> tuple[list[LossSpe
                 f"({problem.task_reason}); pick {problem.task} losses (boostloss losses) or "
                 "set --task."
             )
-        if spec.name == "quantile" and isinstance(spec.params.get("alpha"), list | tuple):
-            raise CliError("--losses: give one quantile level per entry, e.g. quantile:alpha=0.1,quantile:alpha=0.9.")
         parameter = SCALE_PARAMETERS.get(spec.name)
         if parameter and parameter not in spec.params:
             spec.auto_params[parameter] = float(f"{scale:.4g}")
@@ -188,22 +198,13 @@ def resolve_specs(specs: list[LossSpec], problem: Problem) -> tuple[list[LossSpe
         reason = _label_problem(loss, problem.y)
         if reason:
             raise CliError(
-                f"--losses: {spec.name} {reason}, but the target {problem.target!r} has min "
+                f"--losses: {spec.name} {reason}, but the target {shorten(problem.target)!r} has min "
                 f"{np.min(problem.y):.4g}; leave it out or transform the target."
             )
     if scaled:
         notes.append(
             f"{', '.join(scaled)} set to the robust spread of the target, 1.4826 * MAD = "
             f"{scale:.4g} (in units of {problem.target}); set them with e.g. --losses huber:delta=2"
-        )
-    if any(spec.name == "log_cosh" for spec in specs) and scale is not None and scale > 10:
-        floor = next(get_loss(s.name, **s.all_params).hessian_floor for s in specs
-                     if s.name == "log_cosh")
-        notes.append(
-            f"log_cosh has no scale parameter: its gradient is -tanh(error), +-1 once |error| > ~2, "
-            f"so on a target spread over {scale:.3g} each tree moves a prediction by at most "
-            f"learning_rate / hessian_floor = learning_rate / {floor:g} and it underfits; "
-            "standardise the target or use huber / pseudo_huber, whose delta is in y's units"
         )
     for spec in specs:
         beta = spec.all_params.get("beta", 1.0) if spec.name == "smooth_l1" else None
@@ -232,6 +233,7 @@ class Settings:
 
 
 SINGLE_THREAD_ROWS = 20_000
+MAX_SEED = 2**31 - 1
 
 
 def engine_threads(settings: Settings, problem: Problem) -> int | None:
@@ -246,10 +248,50 @@ def engine_threads(settings: Settings, problem: Problem) -> int | None:
 
 @dataclass
 class LossResult:
+    """Fold scores of one table row: a loss (one level of a multi-quantile loss) or a baseline.
+
+    ``kind`` is "loss" or "baseline" (the best constant); ``level`` the quantile level of a
+    quantile row; ``coverage`` the share of held-out targets inside a multi-quantile model's
+    outer interval, per fold; ``beats_baseline`` is set by ``summarise``.
+    """
+
     spec: LossSpec
     scores: dict[str, list[float]] = field(default_factory=dict)
     fit_seconds: list[float] = field(default_factory=list)
     error: str | None = None
+    level: float | None = None
+    kind: str = "loss"
+    coverage: list[float] = field(default_factory=list)
+    beats_baseline: bool | None = None
+
+    @property
+    def label(self) -> str:
+        if self.kind == "baseline":
+            return "best constant" + (f" (q={self.level:g})" if self.level is not None else "")
+        if self.level is not None and _levels(self.spec) and len(_levels(self.spec)) > 1:
+            return f"{self.spec.label} @ {self.level:g}"
+        return self.spec.label
+
+
+def _levels(spec: LossSpec) -> list[float] | None:
+    """The quantile levels of a quantile spec (one or several), None for other losses."""
+    if spec.name != "quantile":
+        return None
+    return [float(a) for a in np.atleast_1d(get_loss("quantile", **spec.all_params).levels)]
+
+
+def clean_error(exc: BaseException, limit: int = 300) -> str:
+    """One line of at most ``limit`` characters: no C++ stack trace, no engine source prefix.
+
+    XGBoost appends "Stack trace: [bt] (0) ..." to its errors and prefixes them with
+    "[12:00:00] /path/src/file.cc:123: "; neither helps a user of the command.
+    """
+    text = str(exc)
+    cut = text.find("Stack trace:")
+    if cut >= 0:
+        text = text[:cut]
+    text = re.sub(r"\[\d\d:\d\d:\d\d\] \S+?:\d+: ", "", " ".join(text.split()))
+    return shorten(text.strip() or type(exc).__name__, limit)
 
 
 def check_settings(settings: Settings, problem: Problem) -> None:
@@ -259,8 +301,14 @@ def check_settings(settings: Settings, problem: Problem) -> None:
         raise CliError(f"--cv must be at least 2 folds; got {settings.cv}.")
     if settings.n_estimators < 1:
         raise CliError(f"--n-estimators must be at least 1; got {settings.n_estimators}.")
-    if not settings.learning_rate > 0:
-        raise CliError(f"--learning-rate must be > 0; got {settings.learning_rate}.")
+    if not (math.isfinite(settings.learning_rate) and settings.learning_rate > 0):
+        raise CliError(f"--learning-rate must be a finite number > 0; got {settings.learning_rate}.")
+    if not 0 <= settings.seed <= MAX_SEED:
+        raise CliError(f"--seed must be in 0..{MAX_SEED} (2**31 - 1, what both engines take); "
+                       f"got {settings.seed}.")
+    if settings.n_jobs is not None and not (settings.n_jobs >= 1 or settings.n_jobs == -1):
+        raise CliError(f"--n-jobs must be a number of threads >= 1, or -1 for all cores; "
+                       f"got {settings.n_jobs}.")
     if problem.n_rows < 2 * settings.cv:
         raise CliError(
             f"{problem.source} has {problem.n_rows} rows, too few for {settings.cv}-fold "
@@ -271,7 +319,7 @@ def check_settings(settings: Settings, problem: Problem) -> None:
         smallest = int(np.argmin(counts))
         if counts[smallest] < settings.cv:
             raise CliError(
-                f"class {problem.class_names[smallest]!r} of {problem.target!r} has "
+                f"class {shorten(problem.class_names[smallest])!r} of {shorten(problem.target)!r} has "
                 f"{counts[smallest]} rows, fewer than the {settings.cv} folds (every fold needs "
                 "each class); lower --cv or drop that class."
             )
@@ -309,21 +357,33 @@ def _estimator(spec: LossSpec, problem: Problem, settings: Settings):
     )
 
 
-def _predict_fold(model, spec: LossSpec, problem: Problem, X_test, y_test) -> FoldPrediction:
+def _fold_predictions(model, spec: LossSpec, problem: Problem, X_test, y_test) -> list[FoldPrediction]:
+    """What the model says about the held-out fold: one FoldPrediction per table row."""
     if problem.task == "regression":
-        level = get_loss(spec.name, **spec.all_params).levels[0] if spec.name == "quantile" else None
-        return FoldPrediction(y_test, np.asarray(model.predict(X_test), dtype=np.float64),
-                              quantile_level=level)
+        predicted = np.asarray(model.predict(X_test), dtype=np.float64)
+        levels = _levels(spec)
+        if levels is None:
+            return [FoldPrediction(y_test, predicted)]
+        columns = predicted.reshape(len(y_test), -1)
+        return [FoldPrediction(y_test, columns[:, j], quantile_level=level)
+                for j, level in enumerate(levels)]
     labels = np.asarray(model.predict(X_test))
     if not np.array_equal(np.asarray(model.classes_), np.arange(problem.n_classes)):
         raise ValueError(f"a training fold lacks classes: got {model.classes_}")  # pragma: no cover
-    has_probabilities = hasattr(model, "predict_proba")
     if problem.task == "multiclass":
-        return FoldPrediction(y_test, labels, probability=model.predict_proba(X_test))
-    if has_probabilities:
+        return [FoldPrediction(y_test, labels, probability=model.predict_proba(X_test))]
+    if hasattr(model, "predict_proba"):
         probability = model.predict_proba(X_test)[:, 1]
-        return FoldPrediction(y_test, labels, probability=probability, score=probability)
-    return FoldPrediction(y_test, labels, score=np.asarray(model.decision_function(X_test)))
+        return [FoldPrediction(y_test, labels, probability=probability, score=probability)]
+    return [FoldPrediction(y_test, labels, score=np.asarray(model.decision_function(X_test)))]
+
+
+def _outer_coverage(predictions: list[FoldPrediction]) -> float:
+    """Share of y inside [lowest level's prediction, highest level's prediction]."""
+    low, high = predictions[0], predictions[-1]
+    y = low.y
+    return float(np.mean((y >= np.minimum(low.prediction, high.prediction))
+                         & (y <= np.maximum(low.prediction, high.prediction))))
 
 
 def cross_validate(
@@ -334,9 +394,14 @@ def cross_validate(
 ) -> list[LossResult]:
     """Fit every loss on every training fold and score it on the held-out fold.
 
+    One result per loss, except a multi-quantile loss (``quantile:alpha=0.1|0.5|0.9``): one
+    model per fold, one result per level (its column of the prediction), the first of them
+    also holding the coverage of the outer interval.
+
     ``on_fit(spec, fold)`` is called after each fit (the progress bar). A loss whose fit or
-    prediction raises (bad labels for it, an engine error...) is recorded with the one-line
-    message as a failed row and skipped for the remaining folds; the other losses go on.
+    prediction raises (bad labels for it, an engine error...) is recorded with a one-line
+    message (``clean_error``) as failed rows and skipped for the remaining folds; the other
+    losses go on.
 
     ``fit_seconds`` times each fold's ``fit``. Before the first fold every loss gets one
     untimed 2-round fit on the first training fold, so that one-time costs (imports,
@@ -346,9 +411,11 @@ def cross_validate(
     metrics = metrics_for(problem.task, [spec.name for spec in specs])
     results = []
     for spec in specs:
-        result = LossResult(spec, {m.key: [] for m in metrics})
+        group = [LossResult(spec, {m.key: [] for m in metrics}, level=level)
+                 for level in (_levels(spec) or [None])]
+        error, seconds = None, []
         for fold, (train, test) in enumerate(splits):
-            if result.error is None:
+            if error is None:
                 try:
                     if fold == 0:  # warm-up, untimed
                         warm_up = _estimator(spec, problem, replace(settings, n_estimators=2))
@@ -356,75 +423,63 @@ def cross_validate(
                     model = _estimator(spec, problem, settings)
                     start = time.perf_counter()
                     model.fit(problem.X[train], problem.y[train])
-                    result.fit_seconds.append(time.perf_counter() - start)
-                    predicted = _predict_fold(model, spec, problem, problem.X[test], problem.y[test])
-                    for metric in metrics:
-                        result.scores[metric.key].append(metric.compute(predicted))
+                    seconds.append(time.perf_counter() - start)
+                    predictions = _fold_predictions(model, spec, problem, problem.X[test],
+                                                    problem.y[test])
+                    for result, predicted in zip(group, predictions, strict=True):
+                        for metric in metrics:
+                            result.scores[metric.key].append(metric.compute(predicted))
+                    if len(predictions) > 1:
+                        group[0].coverage.append(_outer_coverage(predictions))
                 except Exception as exc:  # noqa: BLE001 - one failing loss must not stop the rest
-                    result.error = f"fold {fold + 1}: {' '.join(str(exc).split())}"
+                    error = f"fold {fold + 1}: {clean_error(exc)}"
             if on_fit is not None:
                 on_fit(spec, fold)
-        results.append(result)
+        for result in group:
+            result.error, result.fit_seconds = error, list(seconds)
+        results.extend(group)
     return results
 
 
-# ---------------------------------------------------------------------------------- summary
-@dataclass
-class Summary:
-    """Mean and std over folds of every metric, per loss, in ranked order."""
-
-    metrics: list[Metric]
-    rank_by: Metric
-    rows: list[tuple[LossResult, dict[str, tuple[float, float]]]]
-
-    def best(self, key: str) -> float | None:
-        """The best mean of a metric over the successful losses (None if none)."""
-        metric = next(m for m in self.metrics if m.key == key)
-        means = [stats[key][0] for result, stats in self.rows
-                 if result.error is None and not math.isnan(stats[key][0])]
-        if not means:
-            return None
-        if metric.direction > 0:
-            return max(means)
-        if metric.direction < 0:
-            return min(means)
-        return min(means, key=abs)
+BASELINE_LOSS = {"regression": "squared_error", "binary": "logistic",
+                 "multiclass": "softmax_cross_entropy"}
 
 
-def _mean_std(values: list[float]) -> tuple[float, float]:
-    array = np.asarray(values, dtype=np.float64)
-    if array.size == 0 or np.isnan(array).all():
-        return math.nan, math.nan
-    return float(np.mean(array)), float(np.std(array))
+def _constant_prediction(loss, y_train: np.ndarray, y_test: np.ndarray, task: str,
+                         level: float | None) -> FoldPrediction:
+    """The loss's best constant on the training fold (its init score), as a fold prediction."""
+    n = y_test.size
+    raw = np.atleast_1d(np.asarray(loss.init_score(y_train), dtype=np.float64))
+    response = np.asarray(loss.transform(raw[None, :] if task == "multiclass" else raw),
+                          dtype=np.float64).ravel()
+    if task == "regression":
+        return FoldPrediction(y_test, np.full(n, response[0]), quantile_level=level)
+    if task == "binary":
+        p = np.full(n, response[0])
+        return FoldPrediction(y_test, (p > 0.5).astype(np.int64), probability=p, score=p)
+    probability = np.tile(response, (n, 1))
+    return FoldPrediction(y_test, np.full(n, int(np.argmax(response))), probability=probability)
 
 
-def summarise(results: list[LossResult], problem: Problem, rank_by: str | None = None) -> Summary:
-    """Fold means and stds; rows sorted best first by ``rank_by`` (failed rows last)."""
-    metrics = metrics_for(problem.task, [r.spec.name for r in results])
-    key = rank_by or DEFAULT_RANK[problem.task]
-    try:
-        rank_metric = next(m for m in metrics if m.key == key)
-    except StopIteration:
-        valid = ", ".join(m.key for m in metrics)
-        raise CliError(f"--rank-by must be one of {valid} for {problem.task}; got {key!r}.") from None
-    rows = []
-    for result in results:
-        stats = {m.key: _mean_std(result.scores.get(m.key, [])) for m in metrics}
-        stats["fit_seconds"] = _mean_std(result.fit_seconds)
-        rows.append((result, stats))
+def baseline_results(problem: Problem, specs: list[LossSpec], settings: Settings) -> list[LossResult]:
+    """The best constant on every training fold, scored like the losses on the same folds.
 
-    def order(row):
-        result, stats = row
-        mean = stats[rank_metric.key][0]
-        if result.error is not None:
-            return (2, 0.0)
-        if math.isnan(mean):
-            return (1, 0.0)
-        if rank_metric.direction > 0:
-            return (0, -mean)
-        if rank_metric.direction < 0:
-            return (0, mean)
-        return (0, abs(mean))
-
-    rows.sort(key=order)  # stable: ties and unranked rows keep the input order
-    return Summary(metrics, rank_metric, rows)
+    The constant is the init score of the loss whose metric is the task's main metric
+    (squared_error: the mean, for RMSE; logistic: the positive rate, for log loss;
+    softmax_cross_entropy: the class frequencies), plus, for each quantile level in the
+    run, quantile(alpha=level)'s (the training alpha-quantile, for that level's pinball).
+    """
+    metrics = metrics_for(problem.task, [spec.name for spec in specs])
+    levels = sorted({level for spec in specs for level in (_levels(spec) or [])})
+    rows = [LossResult(LossSpec(BASELINE_LOSS[problem.task]), {m.key: [] for m in metrics},
+                       kind="baseline")]
+    rows += [LossResult(LossSpec("quantile", {"alpha": level}), {m.key: [] for m in metrics},
+                        level=level, kind="baseline") for level in levels]
+    for train, test in _splits(problem, settings):
+        for row in rows:
+            loss = get_loss(row.spec.name, **row.spec.params)
+            predicted = _constant_prediction(loss, problem.y[train], problem.y[test],
+                                             problem.task, row.level)
+            for metric in metrics:
+                row.scores[metric.key].append(metric.compute(predicted))
+    return rows

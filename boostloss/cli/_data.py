@@ -13,10 +13,12 @@ Rules (also stated in ``boostloss compare --help`` and README.md):
 - Target: no missing or infinite values. ``--task auto`` detects the task:
 
   * two distinct values -> ``binary`` (sorted; the second one is the positive class),
-  * text with 3 to ``MAX_CLASSES`` distinct values, or integers that are exactly
-    0..k-1 with k <= ``MAX_AUTO_CLASSES`` (20), each in at least ``MIN_AUTO_CLASS_ROWS`` (5)
-    rows -> ``multiclass`` (sorted values -> 0..k-1),
-  * any other numbers -> ``regression``.
+  * text with 3 to ``MAX_CLASSES`` distinct values, or integers that form a consecutive
+    range a..a+k-1 (0..k-1, 1..k, ...) with 3 <= k <= ``MAX_AUTO_CLASSES`` (20), each in at
+    least ``MIN_AUTO_CLASS_ROWS`` (5) rows -> ``multiclass`` (sorted values -> 0..k-1; the
+    mapping is printed when the labels were not 0..k-1 already),
+  * any other numbers -> ``regression`` (with a note suggesting ``--task multiclass`` when
+    they are at most 20 distinct integers).
 
   Counts such as 0, 1, 2, 3 (every value present) look like class labels; pass
   ``--task regression`` for them.
@@ -34,6 +36,10 @@ __all__ = [
     "Problem",
     "TASKS",
     "MAX_CATEGORIES",
+    "CsvDialect",
+    "sniff_dialect",
+    "repeated_names",
+    "cap_list",
     "load_csv",
     "load_shipped",
     "build_problem",
@@ -91,16 +97,139 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def _header(path: Path) -> list[str]:
+def shorten(text: str, limit: int = 60) -> str:
+    """User text (a column name, a value) cut to ``limit`` characters for a message."""
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def did_you_mean(word: str, choices: list[str]) -> list[str]:
+    """Up to 3 of ``choices`` close to ``word`` (difflib; case-insensitive), best first."""
+    import difflib
+
+    if len(choices) > 20_000:  # difflib is O(len(choices)); keep a wrong --target cheap
+        choices = choices[:20_000]
+    lowered = {choice.lower(): choice for choice in reversed(choices)}
+    matches = difflib.get_close_matches(word.lower(), list(lowered), n=3, cutoff=0.6)
+    return [lowered[m] for m in matches]
+
+
+def _column_hint(name: str, columns: list[str]) -> str:
+    """'did you mean ...?' and the columns (all of them up to 30, else the first and last 10)."""
+    close = did_you_mean(name, columns)
+    hint = f"did you mean {' or '.join(repr(shorten(c)) for c in close)}? " if close else ""
+    shown = [shorten(c) for c in columns]
+    if len(shown) <= 30:
+        listing = ", ".join(shown)
+    else:
+        listing = (f"{', '.join(shown[:10])}, ... ({len(shown) - 20:,} more) ..., "
+                   f"{', '.join(shown[-10:])}")
+    return f"{hint}its {len(columns):,} columns are: {listing}"
+
+
+DELIMITERS = ",;\t|"
+_SNIFF_BYTES = 64 * 1024
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True)
+class CsvDialect:
+    """How a CSV file is read: its delimiter and encoding, and the notes that say so."""
+
+    delimiter: str = ","
+    encoding: str = "utf-8"
+
+    @property
+    def notes(self) -> list[str]:
+        notes = []
+        if self.delimiter != ",":
+            shown = {"\t": "tab", ";": "';'", "|": "'|'"}[self.delimiter]
+            notes.append(f"read as {shown}-separated (detected from the header and first rows)")
+        if self.encoding == "utf-8-sig":
+            notes.append("read as UTF-8 with a byte-order mark (BOM), which was removed")
+        return notes
+
+
+def sniff_dialect(path: Path) -> CsvDialect:
+    """The delimiter (one of ``,;\\t|``) and encoding (UTF-8, with or without a BOM).
+
+    The delimiter is the one of ``DELIMITERS`` that splits the header into the most fields
+    and splits the first data rows into the same number of fields (ties: the earlier one in
+    ``DELIMITERS``, so a one-column file stays comma-separated).
+    """
+    import csv
+    import io
+
+    with path.open("rb") as handle:
+        head = handle.read(_SNIFF_BYTES)
+    encoding = "utf-8-sig" if head.startswith(_UTF8_BOM) else "utf-8"
+    text = head.decode(encoding, errors="replace")
+    lines = text.splitlines()
+    if len(head) == _SNIFF_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut
+    lines = [line for line in lines[:20] if line.strip()]
+    best, best_fields = ",", 1
+    with _field_size_limit():
+        for delimiter in DELIMITERS:
+            try:
+                counts = [len(row) for row in csv.reader(io.StringIO("\n".join(lines)),
+                                                         delimiter=delimiter)]
+            except csv.Error:
+                continue
+            if not counts or counts[0] <= best_fields:
+                continue
+            if all(count == counts[0] for count in counts[1:]):
+                best, best_fields = delimiter, counts[0]
+    return CsvDialect(best, encoding)
+
+
+class _field_size_limit:
+    """Lift the csv module's 131,072-character field limit (a header may hold long names)."""
+
+    def __enter__(self):
+        import csv
+        import sys
+
+        self.previous = csv.field_size_limit()
+        csv.field_size_limit(sys.maxsize)
+
+    def __exit__(self, *exc_info):
+        import csv
+
+        csv.field_size_limit(self.previous)
+
+
+def _header(path: Path, dialect: CsvDialect) -> list[str]:
     """The column names of the first line, as the csv module splits them."""
     import csv
 
-    with path.open(newline="", encoding="utf-8") as handle:
-        return [name.strip() for name in next(csv.reader(handle), [])]
+    with _field_size_limit(), path.open(newline="", encoding=dialect.encoding) as handle:
+        return [name.strip() for name in next(csv.reader(handle, delimiter=dialect.delimiter), [])]
 
 
-def load_csv(path: str | Path):
-    """Read a CSV into a DataFrame; missing, unreadable, empty or malformed files -> CliError."""
+def repeated_names(names: list[str]) -> list[str]:
+    """Names that occur more than once, sorted (one pass: 100,000 columns take milliseconds)."""
+    from collections import Counter
+
+    return sorted(name for name, count in Counter(names).items() if count > 1)
+
+
+def cap_list(items: list[str], limit: int = 10) -> str:
+    """``a, b, c`` or ``a, b, ... and 99,990 more``: a message never grows with the data."""
+    shown = ", ".join(items[:limit])
+    if len(items) > limit:
+        shown += f" ... and {len(items) - limit:,} more"
+    return shown
+
+
+def load_csv(path: str | Path, notes: list[str] | None = None):
+    """Read a CSV into a DataFrame; missing, unreadable, empty or malformed files -> CliError.
+
+    The delimiter (``,;\\t|``) and a UTF-8 byte-order mark are detected; when either is not
+    the plain default, a sentence saying so is appended to ``notes``.
+    """
+    import csv
+
     pd = _import_pandas()
     path = Path(path)
     if not path.exists():
@@ -110,11 +239,14 @@ def load_csv(path: str | Path):
     if path.stat().st_size == 0:
         raise CliError(f"{path} is empty: expected a header row and data rows.")
     try:
-        frame = pd.read_csv(path)
+        dialect = sniff_dialect(path)
+        with _field_size_limit():
+            frame = pd.read_csv(path, sep=dialect.delimiter, encoding=dialect.encoding)
+        header = _header(path, dialect)
     except pd.errors.EmptyDataError:
         raise CliError(f"{path} has no columns: expected a header row and data rows.") from None
-    except pd.errors.ParserError as exc:
-        raise CliError(f"{path} is not a valid CSV file: {_one_line(exc)}") from None
+    except (pd.errors.ParserError, csv.Error) as exc:
+        raise CliError(f"{path} is not a valid CSV file: {_one_line(exc)[:300]}") from None
     except UnicodeDecodeError as exc:
         raise CliError(
             f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8 CSV."
@@ -123,13 +255,14 @@ def load_csv(path: str | Path):
         raise CliError(f"{path} could not be read: {exc.strerror or exc}.") from None
     if frame.shape[0] == 0:
         raise CliError(f"{path} has a header row but no data rows.")
-    header = _header(path)
-    repeated = sorted({name for name in header if header.count(name) > 1})
+    repeated = repeated_names(header)
     if repeated:
         raise CliError(
-            f"{path} has duplicate column names ({', '.join(repeated)}); rename them so that "
+            f"{path} has duplicate column names ({cap_list(repeated)}); rename them so that "
             "every column name is unique."
         )
+    if notes is not None:
+        notes.extend(dialect.notes)
     return frame
 
 
@@ -175,9 +308,9 @@ def _encode_features(frame, drop_columns: list[str], source: str) -> tuple[np.nd
             numeric = values.astype(np.float64).to_numpy()
             if np.isinf(numeric).any():
                 raise CliError(
-                    f"column {label!r} of {source} has infinite values (lines "
+                    f"column {shorten(label)!r} of {source} has infinite values (lines "
                     f"{_line_numbers(np.isinf(numeric))}); replace them or drop the column "
-                    f"with --drop {label}."
+                    f"with --drop {shorten(label)}."
                 )
             parts.append(numeric[:, None])
             names.append(label)
@@ -190,14 +323,14 @@ def _encode_features(frame, drop_columns: list[str], source: str) -> tuple[np.nd
                 if bad.any() and bad.mean() < 0.1:
                     example = str(values[bad].iloc[0])
                     raise CliError(
-                        f"column {label!r} of {source} is mostly numbers but has non-numeric "
+                        f"column {shorten(label)!r} of {source} is mostly numbers but has non-numeric "
                         f"entries such as {example!r} (line {_line_numbers(bad.to_numpy(), 1)}); "
-                        f"fix them, or drop the column with --drop {label}."
+                        f"fix them, or drop the column with --drop {shorten(label)}."
                     )
                 raise CliError(
-                    f"column {label!r} of {source} is text with {len(categories)} distinct values "
+                    f"column {shorten(label)!r} of {source} is text with {len(categories)} distinct values "
                     f"(e.g. {categories[0]!r}); compare one-hot encodes text columns with at most "
-                    f"{MAX_CATEGORIES} values: encode it as numbers or drop it with --drop {label}."
+                    f"{MAX_CATEGORIES} values: encode it as numbers or drop it with --drop {shorten(label)}."
                 )
             for category in categories:
                 parts.append((text == category).fillna(False).to_numpy(dtype=np.float64)[:, None])
@@ -205,7 +338,7 @@ def _encode_features(frame, drop_columns: list[str], source: str) -> tuple[np.nd
             if text.isna().any():
                 parts.append(text.isna().to_numpy(dtype=np.float64)[:, None])
                 names.append(f"{label}=<missing>")
-            notes.append(f"one-hot encoded {label!r} ({len(categories)} values)")
+            notes.append(f"one-hot encoded {shorten(label)!r} ({len(categories)} values)")
     if not parts:
         raise CliError(
             f"{source} has no feature columns besides the target"
@@ -221,12 +354,12 @@ def _class_problem(values, task: str, target: str, source: str) -> tuple[np.ndar
     k = classes.size
     if task == "binary" and k != 2:
         raise CliError(
-            f"--task binary needs a target with exactly 2 distinct values; {target!r} of "
+            f"--task binary needs a target with exactly 2 distinct values; {shorten(target)!r} of "
             f"{source} has {k}."
         )
     if task == "multiclass" and not 2 <= k <= MAX_CLASSES:
         raise CliError(
-            f"--task multiclass needs 2 to {MAX_CLASSES} classes; {target!r} of {source} has {k}."
+            f"--task multiclass needs 2 to {MAX_CLASSES} classes; {shorten(target)!r} of {source} has {k}."
         )
     names = [_format_class(c) for c in classes]
     return codes.astype(np.int64), names
@@ -236,6 +369,10 @@ def _format_class(value) -> str:
     if isinstance(value, float | np.floating) and float(value).is_integer():
         return str(int(value))
     return str(value)
+
+
+def _is_integer_valued(values: np.ndarray) -> bool:
+    return bool(np.all(np.mod(values, 1) == 0))
 
 
 def _detect_task(values: np.ndarray, numeric: bool) -> tuple[str, str]:
@@ -250,11 +387,28 @@ def _detect_task(values: np.ndarray, numeric: bool) -> tuple[str, str]:
             f"the target is text with {k} distinct values (more than {MAX_CLASSES} classes); "
             "pass a numeric target for regression or a column with fewer classes."
         )
-    if 3 <= k <= MAX_AUTO_CLASSES and np.array_equal(distinct, np.arange(k)):
-        counts = np.bincount(values.astype(np.int64), minlength=k)
+    consecutive = _is_integer_valued(distinct) and np.array_equal(distinct, distinct[0] + np.arange(k))
+    if 3 <= k <= MAX_AUTO_CLASSES and consecutive:
+        counts = np.unique(values, return_counts=True)[1]
         if counts.min() >= MIN_AUTO_CLASS_ROWS:
-            return "multiclass", f"integer labels 0..{k - 1}"
+            return "multiclass", f"integer labels {_format_class(distinct[0])}..{_format_class(distinct[-1])}"
     return "regression", f"numeric with {k} distinct values"
+
+
+def _task_notes(task: str, reason: str, values: np.ndarray, class_names: list[str],
+                target: str) -> list[str]:
+    """The class mapping when labels are not already 0..k-1, or a hint to set --task."""
+    if task == "multiclass" and class_names != [str(j) for j in range(len(class_names))]:
+        pairs = [f"{shorten(name, 20)}->{j}" for j, name in enumerate(class_names)]
+        return [f"classes of {shorten(target)!r} mapped to 0..{len(class_names) - 1}: "
+                f"{cap_list(pairs, 12)}"]
+    if task == "regression" and reason.startswith("detected"):
+        distinct = np.unique(values)
+        if distinct.size <= MAX_AUTO_CLASSES and _is_integer_valued(distinct):
+            return [f"{shorten(target)!r} has only {distinct.size} distinct integer values, "
+                    "treated as numbers (regression); if they are class labels, pass "
+                    "--task multiclass"]
+    return []
 
 
 def build_problem(
@@ -272,20 +426,23 @@ def build_problem(
     columns = [str(c) for c in frame.columns]
     frame = frame.set_axis(columns, axis=1)
     if target not in columns:
-        shown = ", ".join(columns[:20]) + (", ..." if len(columns) > 20 else "")
-        raise CliError(f"target column {target!r} is not in {source}; its columns are: {shown}.")
+        raise CliError(f"target column {shorten(target)!r} is not in {source}; "
+                       f"{_column_hint(target, columns)}.")
     drop = [d for d in (drop or []) if d]
-    unknown = [d for d in drop if d not in columns]
+    known = set(columns)
+    unknown = [d for d in drop if d not in known]
     if unknown:
-        raise CliError(f"--drop names columns that are not in {source}: {', '.join(unknown)}.")
+        raise CliError(f"--drop names columns that are not in {source}: "
+                       f"{cap_list([shorten(u) for u in unknown])}; "
+                       f"{_column_hint(unknown[0], columns)}.")
     if target in drop:
-        raise CliError(f"--drop lists the target column {target!r}; drop only feature columns.")
+        raise CliError(f"--drop lists the target column {shorten(target)!r}; drop only feature columns.")
 
     raw_target = frame[target]
     missing = raw_target.isna().to_numpy()
     if missing.any():
         raise CliError(
-            f"target column {target!r} has {int(missing.sum())} missing values (lines "
+            f"target column {shorten(target)!r} has {int(missing.sum())} missing values (lines "
             f"{_line_numbers(missing)}); drop or fill those rows."
         )
     numeric = pd.api.types.is_numeric_dtype(raw_target) and not pd.api.types.is_bool_dtype(raw_target)
@@ -294,7 +451,7 @@ def build_problem(
         infinite = ~np.isfinite(values)
         if infinite.any():
             raise CliError(
-                f"target column {target!r} has {int(infinite.sum())} infinite values (lines "
+                f"target column {shorten(target)!r} has {int(infinite.sum())} infinite values (lines "
                 f"{_line_numbers(infinite)}); drop or fix those rows."
             )
     else:
@@ -302,14 +459,14 @@ def build_problem(
         bad = coerced.isna().to_numpy()
         if bad.any() and bad.mean() < 0.1:
             raise CliError(
-                f"target column {target!r} is mostly numbers but has non-numeric entries such "
+                f"target column {shorten(target)!r} is mostly numbers but has non-numeric entries such "
                 f"as {str(raw_target[bad].iloc[0])!r} (lines {_line_numbers(bad)}); fix or drop "
                 "those rows."
             )
         values = raw_target.astype(str).to_numpy()
     if np.unique(values).size < 2:
         raise CliError(
-            f"target column {target!r} has a single value ({_format_class(values[0])}); "
+            f"target column {shorten(target)!r} has a single value ({_format_class(values[0])}); "
             "there is nothing to learn."
         )
 
@@ -321,7 +478,7 @@ def build_problem(
     if task == "regression":
         if not numeric:
             raise CliError(
-                f"--task regression needs a numeric target; {target!r} of {source} is text "
+                f"--task regression needs a numeric target; {shorten(target)!r} of {source} is text "
                 f"(e.g. {values[0]!r})."
             )
         y, class_names = values, []
@@ -330,6 +487,7 @@ def build_problem(
 
     features = frame.drop(columns=[target, *drop])
     X, names, notes = _encode_features(features, drop, source)
+    notes = _task_notes(task, reason, values, class_names, target) + notes
     if task == "binary":
         notes.insert(0, f"positive class: {target} = {class_names[1]}")
     return Problem(

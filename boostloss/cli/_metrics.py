@@ -7,7 +7,7 @@ says which way is better: +1 higher, -1 lower, 0 closer to zero (the mean bias).
 
 - regression: RMSE, MAE, mean bias (mean of prediction - y), R2; with a quantile loss in the
   run also the pinball loss at its level and the share of y at or below the prediction
-  (which should be close to the level).
+  (best when closest to the level: ``toward_level``).
 - binary: log loss, Brier score, ROC AUC, average precision (the last two on the
   probability, or on the margin for margin losses), F1 of the predicted class.
 - multiclass: log loss, accuracy, macro-averaged F1.
@@ -33,6 +33,17 @@ class Metric:
     title: str
     direction: int
     compute: Callable[[Any], float]
+    toward_level: bool = False  # best when closest to the row's quantile level
+
+    def badness(self, mean: float, level: float | None = None) -> float:
+        """Lower is better: mean, -mean, |mean| or |mean - level| by ``direction``."""
+        if self.toward_level and level is not None:
+            return abs(mean - level)
+        if self.direction > 0:
+            return -mean
+        if self.direction < 0:
+            return mean
+        return abs(mean)
 
 
 @dataclass
@@ -142,7 +153,7 @@ METRICS: dict[str, list[Metric]] = {
         Metric("bias", "mean bias", 0, _bias),
         Metric("r2", "R2", +1, _r2),
         Metric("pinball", "pinball", -1, _pinball),
-        Metric("below", "share y<=pred", 0, _below),
+        Metric("below", "share y<=pred", 0, _below, toward_level=True),
     ],
     "binary": [
         Metric("log_loss", "log loss", -1, _needs_probability(_binary_log_loss)),
