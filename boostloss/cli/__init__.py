@@ -28,10 +28,14 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 from typer.core import TyperGroup
+
+try:  # typer >= 0.26 vendors click as typer._click; older typer uses click itself
+    from typer._click import exceptions as _click_errors
+except ImportError:  # pragma: no cover - depends on the typer version
+    from click import exceptions as _click_errors
 
 from ._compare import (
     Settings,
@@ -73,13 +77,13 @@ class _OneLineErrors(TyperGroup):
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        except click.exceptions.NoArgsIsHelpError as exc:
+        except _click_errors.NoArgsIsHelpError as exc:
             exc.show()
             sys.exit(exc.exit_code)
-        except click.ClickException as exc:
+        except _click_errors.ClickException as exc:
             typer.echo(f"error: {_one_line(exc.format_message())[:500]}", err=True)
-            sys.exit(EXIT_USAGE if isinstance(exc, click.UsageError) else exc.exit_code)
-        except click.Abort:
+            sys.exit(EXIT_USAGE if isinstance(exc, _click_errors.UsageError) else exc.exit_code)
+        except _click_errors.Abort:
             typer.echo("error: aborted.", err=True)
             sys.exit(1)
         except Exception as exc:  # a bug: still one line (BOOSTLOSS_TRACEBACK=1 shows it)

@@ -107,8 +107,11 @@ def did_you_mean(word: str, choices: list[str]) -> list[str]:
     """Up to 3 of ``choices`` close to ``word`` (difflib; case-insensitive), best first."""
     import difflib
 
-    if len(choices) > 20_000:  # difflib is O(len(choices)); keep a wrong --target cheap
-        choices = choices[:20_000]
+    exact = [choice for choice in choices if choice.lower() == word.lower()]
+    if exact:
+        return exact[:3]
+    if len(choices) > 2_000:  # difflib is O(len(choices)); keep a wrong --target cheap
+        choices = choices[:1_000] + choices[-1_000:]
     lowered = {choice.lower(): choice for choice in reversed(choices)}
     matches = difflib.get_close_matches(word.lower(), list(lowered), n=3, cutoff=0.6)
     return [lowered[m] for m in matches]
@@ -293,56 +296,73 @@ def _line_numbers(mask: np.ndarray, limit: int = 5) -> str:
     return shown + (", ..." if rows.size > limit else "")
 
 
-def _encode_features(frame, drop_columns: list[str], source: str) -> tuple[np.ndarray, list[str], list[str]]:
+def _encode_features(frame, used: np.ndarray, drop_columns: list[str],
+                     source: str) -> tuple[np.ndarray, list[str], list[str]]:
+    """The columns where ``used`` holds: numeric and boolean ones as they are (one block, in
+    file order), then the one-hot columns of each small text column.
+
+    Vectorised over columns (a CSV read by pandas is one block per column, and every pandas
+    selection costs a step per block): 100,000 numeric columns take about a second.
+    """
     pd = _import_pandas()
     notes: list[str] = []
+    kinds: dict = {}  # a frame has few distinct dtypes: classify each once
+    dtypes = list(frame.dtypes)
+    for dtype in set(dtypes):
+        kinds[dtype] = pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype)
+    all_numbers = np.array([kinds[dtype] for dtype in dtypes], dtype=bool)
+    is_number = all_numbers & used
+    names: list[str] = [str(c) for c in frame.columns[is_number]]
     parts = []
-    names: list[str] = []
-    for column in frame.columns:
-        values = frame[column]
-        label = str(column)
-        if pd.api.types.is_bool_dtype(values):
-            parts.append(values.astype(np.float64).to_numpy()[:, None])
-            names.append(label)
-        elif pd.api.types.is_numeric_dtype(values):
-            numeric = values.astype(np.float64).to_numpy()
-            if np.isinf(numeric).any():
-                raise CliError(
-                    f"column {shorten(label)!r} of {source} has infinite values (lines "
-                    f"{_line_numbers(np.isinf(numeric))}); replace them or drop the column "
-                    f"with --drop {shorten(label)}."
-                )
-            parts.append(numeric[:, None])
-            names.append(label)
+    if names:
+        if all_numbers.all():  # one conversion of the whole frame, then a numpy selection
+            block = frame.to_numpy(dtype=np.float64, na_value=np.nan)[:, is_number]
         else:
-            text = values.astype("string")
-            categories = sorted(text.dropna().unique().tolist())
-            if len(categories) > MAX_CATEGORIES:
-                coerced = pd.to_numeric(values, errors="coerce")
-                bad = values.notna() & coerced.isna()
-                if bad.any() and bad.mean() < 0.1:
-                    example = str(values[bad].iloc[0])
-                    raise CliError(
-                        f"column {shorten(label)!r} of {source} is mostly numbers but has non-numeric "
-                        f"entries such as {example!r} (line {_line_numbers(bad.to_numpy(), 1)}); "
-                        f"fix them, or drop the column with --drop {shorten(label)}."
-                    )
+            block = frame.iloc[:, np.flatnonzero(is_number)].to_numpy(dtype=np.float64,
+                                                                       na_value=np.nan)
+        infinite = np.isinf(block)
+        if infinite.any():
+            column = int(np.flatnonzero(infinite.any(axis=0))[0])
+            label = names[column]
+            raise CliError(
+                f"column {shorten(label)!r} of {source} has infinite values (lines "
+                f"{_line_numbers(infinite[:, column])}); replace them or drop the column "
+                f"with --drop {shorten(label)}."
+            )
+        parts.append(block)
+    for position in np.flatnonzero(used & ~all_numbers):
+        column = frame.columns[position]
+        values = frame.iloc[:, position]
+        label = str(column)
+        text = values.astype("string")
+        categories = sorted(text.dropna().unique().tolist())
+        if len(categories) > MAX_CATEGORIES:
+            coerced = pd.to_numeric(values, errors="coerce")
+            bad = values.notna() & coerced.isna()
+            if bad.any() and bad.mean() < 0.1:
+                example = shorten(values[bad].iloc[0])
                 raise CliError(
-                    f"column {shorten(label)!r} of {source} is text with {len(categories)} distinct values "
-                    f"(e.g. {categories[0]!r}); compare one-hot encodes text columns with at most "
-                    f"{MAX_CATEGORIES} values: encode it as numbers or drop it with --drop {shorten(label)}."
+                    f"column {shorten(label)!r} of {source} is mostly numbers but has non-numeric "
+                    f"entries such as {example!r} (line {_line_numbers(bad.to_numpy(), 1)}); "
+                    f"fix them, or drop the column with --drop {shorten(label)}."
                 )
-            for category in categories:
-                parts.append((text == category).fillna(False).to_numpy(dtype=np.float64)[:, None])
-                names.append(f"{label}={category}")
-            if text.isna().any():
-                parts.append(text.isna().to_numpy(dtype=np.float64)[:, None])
-                names.append(f"{label}=<missing>")
-            notes.append(f"one-hot encoded {shorten(label)!r} ({len(categories)} values)")
+            raise CliError(
+                f"column {shorten(label)!r} of {source} is text with {len(categories)} distinct "
+                f"values (e.g. {shorten(categories[0])!r}); compare one-hot encodes text columns "
+                f"with at most {MAX_CATEGORIES} values: encode it as numbers or drop it with "
+                f"--drop {shorten(label)}."
+            )
+        for category in categories:
+            parts.append((text == category).fillna(False).to_numpy(dtype=np.float64)[:, None])
+            names.append(f"{label}={category}")
+        if text.isna().any():
+            parts.append(text.isna().to_numpy(dtype=np.float64)[:, None])
+            names.append(f"{label}=<missing>")
+        notes.append(f"one-hot encoded {shorten(label)!r} ({len(categories)} values)")
     if not parts:
         raise CliError(
             f"{source} has no feature columns besides the target"
-            + (f" and the dropped columns ({', '.join(drop_columns)})" if drop_columns else "")
+            + (f" and the dropped columns ({cap_list(drop_columns)})" if drop_columns else "")
             + "."
         )
     return np.hstack(parts), names, notes
@@ -424,7 +444,8 @@ def build_problem(
     if task not in TASKS:
         raise CliError(f"--task must be one of {', '.join(TASKS)}; got {task!r}.")
     columns = [str(c) for c in frame.columns]
-    frame = frame.set_axis(columns, axis=1)
+    if not all(isinstance(c, str) for c in frame.columns):
+        frame = frame.set_axis(columns, axis=1)  # a copy: only when names are not text
     if target not in columns:
         raise CliError(f"target column {shorten(target)!r} is not in {source}; "
                        f"{_column_hint(target, columns)}.")
@@ -485,8 +506,9 @@ def build_problem(
     else:
         y, class_names = _class_problem(values, task, target, source)
 
-    features = frame.drop(columns=[target, *drop])
-    X, names, notes = _encode_features(features, drop, source)
+    excluded = {target, *drop}
+    used = np.array([column not in excluded for column in columns], dtype=bool)
+    X, names, notes = _encode_features(frame, used, drop, source)
     notes = _task_notes(task, reason, values, class_names, target) + notes
     if task == "binary":
         notes.insert(0, f"positive class: {target} = {class_names[1]}")
