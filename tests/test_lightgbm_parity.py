@@ -47,7 +47,8 @@ CASES = [
     # id, loss, loss params, native params, label kind
     ("squared_error", "squared_error", {}, {"objective": "regression"}, "real"),
     ("logistic", "logistic", {}, {"objective": "binary"}, "binary"),
-    ("fair", "fair", {"c": 1.5, "hessian_floor": 0.0}, {"objective": "fair", "fair_c": 1.5}, "real"),
+    ("fair", "fair", {"c": 1.5, "hessian": "exact", "hessian_floor": 0.0},
+     {"objective": "fair", "fair_c": 1.5}, "real"),
     ("gamma", "gamma", {}, {"objective": "gamma"}, "positive"),
     ("tweedie", "tweedie", {"power": 1.3}, {"objective": "tweedie", "tweedie_variance_power": 1.3}, "tweedie"),
     (

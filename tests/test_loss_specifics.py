@@ -105,11 +105,11 @@ def test_dice_and_tversky_hessian_is_gradient_magnitude():
 @pytest.mark.parametrize(
     "name,params,inside",
     [
-        ("huber", {"delta": 2.0}, lambda e: np.abs(e) <= 2.0),
+        ("huber", {"delta": 2.0, "hessian": "exact"}, lambda e: np.abs(e) <= 2.0),
         ("smooth_l1", {"beta": 2.0}, lambda e: np.abs(e) < 2.0),
-        ("pseudo_huber", {"delta": 1.0}, lambda e: (1 + e**2) ** -1.5 >= 0.1),
-        ("log_cosh", {}, lambda e: 1 / np.cosh(e) ** 2 >= 0.1),
-        ("fair", {"c": 1.0}, lambda e: 1 / (1 + np.abs(e)) ** 2 >= 0.1),
+        ("pseudo_huber", {"delta": 1.0, "hessian": "exact"}, lambda e: (1 + e**2) ** -1.5 >= 0.1),
+        ("log_cosh", {"hessian": "exact"}, lambda e: 1 / np.cosh(e) ** 2 >= 0.1),
+        ("fair", {"c": 1.0, "hessian": "exact"}, lambda e: 1 / (1 + np.abs(e)) ** 2 >= 0.1),
     ],
 )
 def test_robust_losses_floor_only_the_tails(name, params, inside):
@@ -126,10 +126,43 @@ def test_robust_losses_floor_only_the_tails(name, params, inside):
 def test_hessian_floor_zero_gives_exact_pseudo_huber_and_log_cosh():
     e = np.linspace(-30, 30, 601)
     y = np.zeros_like(e)
-    _, hess = bl.get_loss("pseudo_huber", delta=2.0, hessian_floor=0).grad_hess(y, -e)
+    _, hess = bl.get_loss("pseudo_huber", delta=2.0, hessian="exact",
+                          hessian_floor=0).grad_hess(y, -e)
     assert_allclose(hess, (1 + (e / 2) ** 2) ** -1.5, rtol=1e-12)
-    _, hess = bl.get_loss("log_cosh", hessian_floor=0).grad_hess(y, -e)
+    _, hess = bl.get_loss("log_cosh", hessian="exact", hessian_floor=0).grad_hess(y, -e)
     assert_allclose(hess, 1 / np.cosh(e) ** 2, rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "name,params,irls",
+    [
+        ("huber", {"delta": 2.0}, lambda e: np.minimum(1.0, 2.0 / np.abs(e))),
+        ("pseudo_huber", {"delta": 2.0}, lambda e: 1 / np.sqrt(1 + (e / 2) ** 2)),
+        ("log_cosh", {}, lambda e: np.tanh(np.abs(e)) / np.abs(e)),
+        ("fair", {"c": 2.0}, lambda e: 2.0 / (np.abs(e) + 2.0)),
+    ],
+)
+def test_irls_hessian_is_psi_over_e_above_the_exact_one_and_the_default(name, params, irls):
+    """hessian="irls" (the default, issue 16): psi(e)/e, 1 at e = 0, never below the exact
+    second derivative (the quadratic it defines majorizes the loss), and a leaf of outliers
+    still moves by at most the weighted mean of its residuals."""
+    loss = bl.get_loss(name, **params)
+    assert loss.hessian == "irls" and loss.hessian_floor == 0.0
+    e = np.concatenate([np.linspace(-1e6, -1e-3, 999), [0.0], np.linspace(1e-3, 1e6, 999)])
+    y = np.zeros_like(e)
+    grad, hess = loss.grad_hess(y, -e)
+    nonzero = e != 0
+    assert_allclose(hess[nonzero], irls(e[nonzero]), rtol=1e-10)
+    assert hess[~nonzero] == pytest.approx(1.0)
+    exact = bl.get_loss(name, **params, hessian="exact", hessian_floor=0.0 if name != "huber" else 1e-300)
+    assert np.all(hess >= exact.grad_hess(y, -e)[1] * (1 - 1e-12))
+    # The Newton step of a leaf holding every row is the IRLS weighted mean of the residuals.
+    assert -grad.sum() / hess.sum() == pytest.approx(np.sum(hess * e) / hess.sum(), rel=1e-9, abs=1e-9)
+
+
+def test_hessian_must_be_irls_or_exact():
+    with pytest.raises(ValueError, match="hessian must be 'irls'.*got 'newton'"):
+        bl.get_loss("huber", hessian="newton")
 
 
 # ----------------------------------------------------------------------------- identities
@@ -326,7 +359,7 @@ def test_init_score_closed_forms():
     [
         ("huber", {"delta": 0.0}, "delta"),
         ("huber", {"delta": -1.0}, "delta"),
-        ("huber", {"hessian_floor": 0.0}, "hessian_floor"),
+        ("huber", {"hessian": "exact", "hessian_floor": 0.0}, "hessian_floor"),
         ("smooth_l1", {"beta": 0.0}, "beta"),
         ("pseudo_huber", {"delta": float("nan")}, "delta"),
         ("pseudo_huber", {"hessian_floor": -0.1}, "hessian_floor"),

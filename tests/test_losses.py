@@ -78,6 +78,11 @@ def expected_hessian(loss, y, raw, exact: np.ndarray) -> np.ndarray:
     if loss.name == "softmax_cross_entropy":
         factor = {"exact": 1.0, "xgboost": 2.0}[loss.hessian]
         return factor * exact
+    if getattr(loss, "hessian", None) == "irls":  # psi(e)/e = grad / (raw - y), exact at e = 0
+        e = y - raw
+        grad = numerical_grad(loss, y, raw)
+        irls = np.where(np.abs(e) > 1e-6, grad / np.where(np.abs(e) > 1e-6, -e, 1.0), exact)
+        return np.maximum(irls, max(hessian_floor_of(loss), MIN_HESSIAN))
     return np.maximum(exact, max(hessian_floor_of(loss), MIN_HESSIAN))
 
 

@@ -494,7 +494,7 @@ def test_pseudo_huber_floor_keeps_a_bad_start_stable():
     for floor in (0.1, 0.0):
         history: dict = {}
         booster = bl_xgb.train(params, dtrain, 200, loss="pseudo_huber",
-                               loss_params={"hessian_floor": floor},
+                               loss_params={"hessian": "exact", "hessian_floor": floor},
                                evals=[(dtest, "test")], evals_result=history)
         curve = np.asarray(history["test"]["pseudo_huber"])
         errors[floor] = np.mean(np.abs(bl_xgb.predict(booster, X[1500:]) - truth[1500:]))

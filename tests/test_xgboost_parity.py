@@ -10,7 +10,7 @@ atol=1e-6 * max(1, std(y)))``: a pure relative test would fail correct code whos
 sit near 0.
 
 Conventions the losses reproduce through documented options: pseudo_huber with
-``hessian_floor=0`` (XGBoost uses the exact Hessian), Poisson with ``max_delta_step=0``
+``hessian="exact", hessian_floor=0`` (XGBoost uses the exact Hessian), Poisson with ``max_delta_step=0``
 (XGBoost multiplies the Hessian by exp(max_delta_step)), softmax with ``hessian="xgboost"``
 (XGBoost's diagonal 2 p (1 - p)). absolute_error and quantile use the default
 ``zero_hessian="native"``: the installed XGBoost's own algorithm, the leaf refit up to
@@ -45,7 +45,7 @@ CASES = {
     "squared_error": ("squared_error", {}, {"objective": "reg:squarederror"}, "real", False),
     "logistic": ("logistic", {}, {"objective": "binary:logistic"}, "binary", False),
     "pseudo_huber": (
-        "pseudo_huber", {"delta": 1.5, "hessian_floor": 0.0},
+        "pseudo_huber", {"delta": 1.5, "hessian": "exact", "hessian_floor": 0.0},
         {"objective": "reg:pseudohubererror", "huber_slope": 1.5}, "real", False,
     ),
     "gamma": ("gamma", {}, {"objective": "reg:gamma"}, "positive", False),

@@ -38,7 +38,7 @@ What plain ``lgb.train`` cannot do and ``train`` does:
   single LightGBM booster and raise ValueError.
 
 Conventions that match native LightGBM exactly (see tests/test_lightgbm_parity.py):
-squared_error = ``regression``, logistic = ``binary``, fair(hessian_floor=0) = ``fair``,
+squared_error = ``regression``, logistic = ``binary``, fair(hessian="exact", hessian_floor=0) = ``fair``,
 gamma = ``gamma``, tweedie = ``tweedie``, poisson(max_delta_step=m) = ``poisson``
 (poisson_max_delta_step=m), huber(hessian_floor=1) = ``huber`` (alpha=delta),
 softmax_cross_entropy(hessian="lightgbm") = ``multiclass``. Built-in LightGBM metrics, when

@@ -134,8 +134,8 @@ def grad_hess(loss, y: np.ndarray, raw: np.ndarray, weight: np.ndarray | None, d
     if not available():
         return None
     runner = _STATE["kernels"].get(loss.name)
-    if runner is None or getattr(loss, "hessian", None) == "irls":
-        return None  # the kernels implement hessian="exact" only (issue 16 added "irls")
+    if runner is None:
+        return None
     numba = _STATE["numba"]
     previous = numba.get_num_threads()
     threads = _STATE["threads"]

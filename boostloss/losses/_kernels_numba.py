@@ -85,49 +85,51 @@ def absolute_error(y, raw, w, grad, hess):
 
 
 @jit
-def huber(y, raw, w, grad, hess, delta, floor, scale, strict):
-    # scale = 1 (huber) or 1/beta (smooth_l1); strict: |e| < delta is the quadratic zone
+def huber(y, raw, w, grad, hess, delta, floor, scale, strict, irls):
+    # scale = 1 (huber) or 1/beta (smooth_l1); strict: |e| < delta is the quadratic zone;
+    # irls: hess = max(delta / max(|e|, delta), floor) = max(min(1, delta/|e|), floor)
     for i in prange(raw.shape[0]):
         e = y[i] - np.float64(raw[i])
         a = abs(e)
         inside = a < delta if strict else a <= delta
         c = min(max(e, -delta), delta)
-        finish(i, -c * scale, scale if inside else floor, w, grad, hess)
+        h = max(delta / max(a, delta), floor) if irls else (scale if inside else floor)
+        finish(i, -c * scale, h, w, grad, hess)
 
 
 @jit
-def pseudo_huber(y, raw, w, grad, hess, delta, floor):
+def pseudo_huber(y, raw, w, grad, hess, delta, floor, irls):
     for i in prange(raw.shape[0]):
         x = (y[i] - np.float64(raw[i])) / delta
         a = abs(x)
         # sqrt(1 + x^2) without overflow; math.hypot is exact too but several times slower
         h = math.sqrt(1.0 + x * x) if a < 1e150 else a
-        finish(i, -delta * x / h, max(1.0 / (h * h * h), floor), w, grad, hess)
+        curvature = 1.0 / h if irls else 1.0 / (h * h * h)
+        finish(i, -delta * x / h, max(curvature, floor), w, grad, hess)
 
 
 @jit
-def log_cosh(y, raw, w, grad, hess, floor):
+def log_cosh(y, raw, w, grad, hess, floor, irls):
     for i in prange(raw.shape[0]):
         e = y[i] - np.float64(raw[i])
-        t = math.exp(-2.0 * abs(e))
+        a = abs(e)
+        t = math.exp(-2.0 * a)
         one_plus_t = 1.0 + t
         s = 1.0 if e > 0 else (-1.0 if e < 0 else 0.0)
-        finish(
-            i,
-            -s * (1.0 - t) / one_plus_t,
-            max(4.0 * t / (one_plus_t * one_plus_t), floor),
-            w,
-            grad,
-            hess,
-        )
+        if irls:  # tanh(|e|) / |e| without cancellation near 0; 1 at e = 0
+            curvature = -math.expm1(-2.0 * a) / (one_plus_t * a) if a > 0 else 1.0
+        else:
+            curvature = 4.0 * t / (one_plus_t * one_plus_t)
+        finish(i, -s * (1.0 - t) / one_plus_t, max(curvature, floor), w, grad, hess)
 
 
 @jit
-def fair(y, raw, w, grad, hess, c, floor):
+def fair(y, raw, w, grad, hess, c, floor, irls):
     for i in prange(raw.shape[0]):
         e = y[i] - np.float64(raw[i])
         d = abs(e) + c
-        finish(i, -c * e / d, max((c / d) ** 2, floor), w, grad, hess)
+        curvature = c / d if irls else (c / d) ** 2
+        finish(i, -c * e / d, max(curvature, floor), w, grad, hess)
 
 
 @jit
@@ -397,16 +399,20 @@ KERNELS = {
     "squared_error": lambda loss, y, r, w, g, h: squared_error(y, r, w, g, h),
     "absolute_error": lambda loss, y, r, w, g, h: absolute_error(y, r, w, g, h),
     "huber": lambda loss, y, r, w, g, h: huber(
-        y, r, w, g, h, loss.delta, loss.hessian_floor, 1.0, False
+        y, r, w, g, h, loss.delta, loss.hessian_floor, 1.0, False, loss.hessian == "irls"
     ),
     "smooth_l1": lambda loss, y, r, w, g, h: huber(
-        y, r, w, g, h, loss.beta, loss.effective_hessian_floor, 1.0 / loss.beta, True
+        y, r, w, g, h, loss.beta, loss.effective_hessian_floor, 1.0 / loss.beta, True, False
     ),
     "pseudo_huber": lambda loss, y, r, w, g, h: pseudo_huber(
-        y, r, w, g, h, loss.delta, loss.hessian_floor
+        y, r, w, g, h, loss.delta, loss.hessian_floor, loss.hessian == "irls"
     ),
-    "log_cosh": lambda loss, y, r, w, g, h: log_cosh(y, r, w, g, h, loss.hessian_floor),
-    "fair": lambda loss, y, r, w, g, h: fair(y, r, w, g, h, loss.c, loss.hessian_floor),
+    "log_cosh": lambda loss, y, r, w, g, h: log_cosh(
+        y, r, w, g, h, loss.hessian_floor, loss.hessian == "irls"
+    ),
+    "fair": lambda loss, y, r, w, g, h: fair(
+        y, r, w, g, h, loss.c, loss.hessian_floor, loss.hessian == "irls"
+    ),
     "expectile": lambda loss, y, r, w, g, h: expectile(y, r, w, g, h, loss.alpha),
     "quantile": run_quantile,
     "poisson": lambda loss, y, r, w, g, h: poisson(y, r, w, g, h, loss.max_delta_step),

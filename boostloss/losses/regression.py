@@ -38,7 +38,7 @@ pseudo_huber and fair rank the same way (irls: XGBoost 0.944 / 0.603 and 0.947 /
 LightGBM 1.007 / 0.659 and 1.010 / 0.659). IRLS is the only choice that is within 2% of
 squared_error on clean data and better than it with outliers for every loss and engine
 (floor 0.1 is 2.5% worse than squared_error with LightGBM). The README has the full table.
-The compiled kernels implement ``hessian="exact"``; with ``"irls"`` the numpy reference runs.
+The compiled kernels (``_kernels_numba``) implement both Hessians.
 """
 
 from __future__ import annotations
