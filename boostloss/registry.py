@@ -80,6 +80,24 @@ def get_loss(name: str | Loss, **params: Any) -> Loss:
 
     A ``Loss`` instance is returned unchanged (passing parameters with it is an error).
     Unknown names and unknown parameters raise ValueError listing the valid ones.
+    Each loss's parameters, formulas and Hessian are in its class docstring
+    (``help(type(loss))``); ``boostloss losses`` prints them all as a table.
+
+    Names by task (aliases in brackets):
+
+    __NAMES__
+
+    Example::
+
+        >>> import boostloss as bl
+        >>> loss = bl.get_loss("huber", delta=2.0)
+        >>> loss.name, loss.delta
+        ('huber', 2.0)
+        >>> bl.get_loss("mse").name                  # aliases give the canonical loss
+        'squared_error'
+        >>> grad, hess = loss.grad_hess([0.0, 10.0], [1.0, 0.0])   # d loss / d raw
+        >>> grad.tolist()
+        [1.0, -2.0]
     """
     if isinstance(name, Loss):
         if params:
@@ -105,3 +123,18 @@ def get_loss(name: str | Loss, **params: Any) -> Loss:
 def resolve_loss(loss: str | Loss, params: dict[str, Any] | None = None) -> Loss:
     """``get_loss`` for callers holding a name-or-instance and an optional params dict."""
     return get_loss(loss, **(params or {}))
+
+
+def _names_by_task() -> str:
+    lines = []
+    for task in dict.fromkeys(cls.task for cls in LOSSES.values()):
+        names = []
+        for name in sorted(n for n, cls in LOSSES.items() if cls.task == task):
+            aliases = sorted(a for a, c in ALIASES.items() if c == name)
+            names.append(f"{name} [{', '.join(aliases)}]" if aliases else name)
+        lines.append(f"- {task}: {', '.join(names)}")
+    return "\n    ".join(lines)
+
+
+if get_loss.__doc__:  # None under python -OO
+    get_loss.__doc__ = get_loss.__doc__.replace("__NAMES__", _names_by_task())

@@ -253,7 +253,7 @@ def test_loss_spec_parsing():
         ("squared_error", {}), ("huber", {"delta": 2.5}),
         ("focal", {"gamma": 1, "alpha": None}), ("quantile", {"alpha": 0.9}),
     ]
-    with pytest.raises(CliError, match="did you mean .huber.\? valid names"):
+    with pytest.raises(CliError, match=r"did you mean .huber.\? valid names"):
         parse_loss_specs("hubber")
 
 

@@ -34,7 +34,7 @@ import numpy as np
 
 from ..registry import ALIASES, LOSSES, canonical_name, get_loss
 from ._data import CliError, Problem, did_you_mean, shorten
-from ._metrics import DEFAULT_RANK, FoldPrediction, Metric, metrics_for
+from ._metrics import DEFAULT_RANK, FoldPrediction, metrics_for
 
 __all__ = [
     "LossSpec",

@@ -161,9 +161,8 @@ def _log_cosh_note(summary: Summary, problem: Problem, rows) -> list[str]:
         return []
     scale = 1.4826 * float(np.median(np.abs(problem.y - np.median(problem.y))))
     return [
-        f"log_cosh has no scale parameter: its gradient is -tanh(error), +-1 once |error| > ~2, "
-        f"so on a target spread over {scale:.3g} each tree moves a prediction by at most about "
-        "learning_rate / hessian_floor and it underfits (RMSE "
-        f"{rmse['log_cosh']:.4g} vs {min(others):.4g}); standardise the target or use huber / "
-        "pseudo_huber, whose delta is in y's units"
+        f"log_cosh has no scale parameter: its quadratic zone is |error| < ~1 in the target's "
+        f"units, so on a target spread over {scale:.3g} it acts like absolute error with small "
+        f"steps and underfits (RMSE {rmse['log_cosh']:.4g} vs {min(others):.4g}); standardise "
+        "the target or use huber / pseudo_huber, whose delta is in y's units"
     ]
