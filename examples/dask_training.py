@@ -17,6 +17,7 @@ round, and the test loss of the Dask model and of the single-machine model.
 from __future__ import annotations
 
 import argparse
+import logging
 import time
 import warnings
 
@@ -35,7 +36,22 @@ STOP = 10
 LOSSES = [("poisson", {}), ("huber", {"delta": 3.0}), ("quantile", {"alpha": 0.9})]
 XGB_PARAMS = {"max_depth": 4, "eta": 0.2}
 # time_out: minutes LightGBM's network waits for a peer before it raises (default 120).
-LGB_PARAMS = {"num_leaves": 15, "learning_rate": 0.2, "time_out": 2}
+LGB_PARAMS = {"num_leaves": 15, "learning_rate": 0.2, "time_out": 2, "verbosity": -1}
+
+
+def worker_stdout_to_stderr() -> None:
+    """Point a Dask worker's stdout (file descriptor 1) at its stderr.
+
+    The worker processes share this script's stdout, and LightGBM's C++ network setup writes
+    to it directly ("[LightGBM] [Info] Trying to bind port ...", "Connected to rank 0"),
+    whatever the verbosity. Run on every worker (``client.run``), the log stays visible on
+    stderr and stdout holds only the table this example prints.
+    """
+    import os
+    import sys
+
+    sys.stdout.flush()
+    os.dup2(sys.stderr.fileno(), 1)
 
 
 def single_machine(backend, loss, X, y, X_test, y_test, rounds=ROUNDS):
@@ -66,6 +82,10 @@ def main() -> None:
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                       dashboard_address=None) as cluster, Client(cluster) as client:
+        client.run(worker_stdout_to_stderr)
+        # lightgbm.dask's own notes ("Finding random open ports for workers") go to Python
+        # logging, which shows only warnings (on stderr).
+        lgb.register_logger(logging.getLogger("lightgbm"))
         dX = dd.from_pandas(X_train, npartitions=4)
         dy = dd.from_pandas(y_train, npartitions=4)
         dX_test = dd.from_pandas(X_test, npartitions=2)

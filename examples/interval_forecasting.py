@@ -41,9 +41,12 @@ from boostloss.intervals import QuantileIntervalRegressor, evaluate_intervals  #
 LEVELS = [0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95]
 # Per series: lags (in steps) and whether to forecast changes instead of levels.
 SERIES = {
-    "elnino": dict(lags=(1, 2, 3, 6, 12), difference=False, calendar=True),
-    "co2": dict(lags=(1, 2, 3, 4, 52), difference=True, calendar=False),
-    "sunspots": dict(lags=tuple(range(1, 12)), difference=False, calendar=False),
+    "elnino": dict(lags=(1, 2, 3, 6, 12), difference=False, calendar=True,
+                   quantity="sea surface temperature, Niño 1+2 (°C)", step="month"),
+    "co2": dict(lags=(1, 2, 3, 4, 52), difference=True, calendar=False,
+                quantity="atmospheric CO₂ at Mauna Loa (ppmv)", step="week"),
+    "sunspots": dict(lags=tuple(range(1, 12)), difference=False, calendar=False,
+                     quantity="yearly sunspot number (count)", step="year"),
 }
 DEFAULT_OUT = Path(__file__).resolve().parent / "output" / "interval_forecasting.png"
 
@@ -117,7 +120,7 @@ def main() -> None:
 def fan_chart(index, y_test, quantiles, args) -> None:
     show = slice(max(0, len(y_test) - args.show_last), len(y_test))
     time_axis = index[show]
-    fig, ax = plt.subplots(figsize=(11, 4.5))
+    fig, ax = plt.subplots(figsize=(12, 4.5))
     # Levels are symmetric: column j and column -1-j bound the (1 - 2 tau) interval.
     for j, shade in zip(range(3), (0.18, 0.3, 0.45), strict=True):
         lower, upper = quantiles[show, j], quantiles[show, -1 - j]
@@ -129,9 +132,14 @@ def fan_chart(index, y_test, quantiles, args) -> None:
     outside = (y_test[show] < quantiles[show, 0]) | (y_test[show] > quantiles[show, -1])
     ax.scatter(time_axis[outside], y_test[show][outside], color="tab:red", s=14, zorder=3,
                label="outside 90%")
+    config = SERIES[args.series]
     ax.set_title(f"{args.series}: one-step-ahead forecasts, conformal quantile intervals "
                  f"({args.backend})")
-    ax.legend(loc="upper left", ncol=3, fontsize=8)
+    ax.set_xlabel(f"date (one forecast per {config['step']}, test period)")
+    ax.set_ylabel(config["quantity"])
+    ax.grid(alpha=0.3)
+    # The legend sits right of the axes, so it never hides a forecast or an observation.
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     fig.tight_layout()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.out, dpi=120)

@@ -39,11 +39,18 @@ def _grid_search_reports_best(stdout: str) -> None:
     assert re.search(r"best: loss='\w+' loss_params=.*held-out MAE \d+", stdout), stdout
 
 
+def _dask_prints_only_what_it_ran(stdout: str) -> None:
+    # LightGBM's network log (workers binding ports, "Connected to rank") stays off stdout.
+    assert "[LightGBM]" not in stdout and "open ports" not in stdout, stdout[:2000]
+    assert stdout.lstrip().startswith("loss"), stdout[:2000]
+
+
 # What these examples must print (the others only need to exit with 0 and print something).
 CHECKS = {
     "huber_vs_mse_xgboost.py": _huber_improves,
     "focal_vs_logistic_lightgbm.py": _logistic_matches_native,
     "pipeline_gridsearch.py": _grid_search_reports_best,
+    "dask_training.py": _dask_prints_only_what_it_ran,
 }
 
 
