@@ -145,8 +145,11 @@ def test_readme_snippet_runs(snippet, tmp_path):
 
 
 def test_readme_commands_match_ci():
-    first = bash_commands(section(README, "Install and first run"))[0]
-    assert first == 'pip install -e ".[all]" && boostloss compare'
+    # Where to run the first command: a clone, its folder, a virtual environment.
+    clone, venv, install = bash_commands(section(README, "Install and first run"))[:3]
+    assert clone.startswith("git clone") and "&& cd boostloss" in clone
+    assert venv.startswith("python -m venv .venv && source .venv/bin/activate")
+    assert install == 'pip install -e ".[all]" && boostloss --version && boostloss compare'
     tests = bash_commands(section(README, "Running the tests"))
     assert tests == ['pip install -e ".[all,test]" && python -m pytest -n 2 -q']
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")

@@ -52,7 +52,7 @@ __all__ = [
 SCALE_PARAMETERS = {"huber": "delta", "pseudo_huber": "delta", "smooth_l1": "beta", "fair": "c"}
 NOT_BY_DEFAULT = {
     "expectile": "it estimates an expectile; expectile:alpha=0.5 is squared_error",
-    "quantile": "it estimates a quantile; ask for it with --losses quantile:alpha=0.9",
+    "quantile": "it estimates a quantile; ask for it with --losses quantile:alpha=0.9 (or several levels in one model: quantile:alpha=0.1|0.5|0.9)",
     "smooth_l1": "it is huber(delta=beta) / beta, the same minimiser as huber",
 }
 

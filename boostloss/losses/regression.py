@@ -35,9 +35,10 @@ irls                    0.961           0.611           1.011           0.687
 =====================  ==============  ==============  ==============  ==============
 
 pseudo_huber and fair rank the same way (irls: XGBoost 0.944 / 0.603 and 0.947 / 0.588,
-LightGBM 1.007 / 0.659 and 1.010 / 0.659). IRLS is the only choice that is within 2% of
-squared_error on clean data and better than it with outliers for every loss and engine
-(floor 0.1 is 2.5% worse than squared_error with LightGBM). The README has the full table.
+LightGBM 1.007 / 0.659 and 1.010 / 0.659). floor 0.1 misses "within 2% of squared_error on
+clean data" (LightGBM huber 1.025, XGBoost pseudo_huber 1.027); floor 1 and irls both meet it
+and beat squared_error with outliers; irls is clearly better with XGBoost and 0.2-4% worse
+with LightGBM, so it is the default. The README has the full table.
 The compiled kernels (``_kernels_numba``) implement both Hessians.
 """
 
