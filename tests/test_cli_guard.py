@@ -71,6 +71,13 @@ def test_seed_outside_what_the_engines_take_is_refused_up_front(seed):
     assert_one_line_error(invoke("compare", "--seed", seed, *SMALL), r"--seed must be in 0\.\.")
 
 
+# item 1 (the CLI side): a round count past int32 is refused before LightGBM sees it
+def test_round_count_past_what_the_engines_take_is_refused_up_front():
+    args = [a for a in SMALL if a not in ("--n-estimators", "3")]
+    assert_one_line_error(invoke("compare", "--n-estimators", str(2**31), "--backend",
+                                 "lightgbm", *args), r"--n-estimators must be in 1\.\.")
+
+
 # item 4: --plot to a folder, below a file, or somewhere unwritable: refused before the CV
 def test_plot_to_a_folder_is_refused_before_training(tmp_path):
     assert_one_line_error(invoke("compare", "--plot", str(tmp_path), *SMALL), "is a folder")

@@ -233,7 +233,7 @@ class Settings:
 
 
 SINGLE_THREAD_ROWS = 20_000
-MAX_SEED = 2**31 - 1
+INT32_MAX = 2**31 - 1
 
 
 def engine_threads(settings: Settings, problem: Problem) -> int | None:
@@ -299,12 +299,13 @@ def check_settings(settings: Settings, problem: Problem) -> None:
         raise CliError(f"--backend must be xgboost or lightgbm; got {settings.backend!r}.")
     if settings.cv < 2:
         raise CliError(f"--cv must be at least 2 folds; got {settings.cv}.")
-    if settings.n_estimators < 1:
-        raise CliError(f"--n-estimators must be at least 1; got {settings.n_estimators}.")
+    if not 1 <= settings.n_estimators <= INT32_MAX:
+        raise CliError(f"--n-estimators must be in 1..{INT32_MAX} (2**31 - 1, what both engines "
+                       f"take); got {settings.n_estimators}.")
     if not (math.isfinite(settings.learning_rate) and settings.learning_rate > 0):
         raise CliError(f"--learning-rate must be a finite number > 0; got {settings.learning_rate}.")
-    if not 0 <= settings.seed <= MAX_SEED:
-        raise CliError(f"--seed must be in 0..{MAX_SEED} (2**31 - 1, what both engines take); "
+    if not 0 <= settings.seed <= INT32_MAX:
+        raise CliError(f"--seed must be in 0..{INT32_MAX} (2**31 - 1, what both engines take); "
                        f"got {settings.seed}.")
     if settings.n_jobs is not None and not (settings.n_jobs >= 1 or settings.n_jobs == -1):
         raise CliError(f"--n-jobs must be a number of threads >= 1, or -1 for all cores; "
