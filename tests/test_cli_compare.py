@@ -254,6 +254,15 @@ def test_utf8_byte_order_mark_is_removed_and_stated(tmp_path):
     assert "comma" not in result.stdout and "read as ';'" not in result.stdout
 
 
+def test_utf16_tab_separated_file_as_excel_writes_it_is_read(tmp_path):
+    frame = pd.read_csv(regression_csv(tmp_path / "plain.csv"))
+    path = tmp_path / "excel.txt"
+    path.write_bytes(frame.to_csv(sep="\t", index=False).encode("utf-16"))  # with its BOM
+    result = invoke("compare", str(path), "--target", "y", "--losses", "mse", *SMALL)
+    assert result.exit_code == 0, result.output
+    assert "read as tab-separated" in result.stdout and "read as UTF-16" in result.stdout
+
+
 def test_plain_comma_files_get_no_reading_note(tmp_path):
     result = invoke("compare", str(regression_csv(tmp_path / "d.csv")), "--target", "y",
                     "--losses", "mse", *SMALL)

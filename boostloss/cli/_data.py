@@ -133,6 +133,7 @@ def _column_hint(name: str, columns: list[str]) -> str:
 DELIMITERS = ",;\t|"
 _SNIFF_BYTES = 64 * 1024
 _UTF8_BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 @dataclass(frozen=True)
@@ -150,11 +151,14 @@ class CsvDialect:
             notes.append(f"read as {shown}-separated (detected from the header and first rows)")
         if self.encoding == "utf-8-sig":
             notes.append("read as UTF-8 with a byte-order mark (BOM), which was removed")
+        if self.encoding == "utf-16":
+            notes.append("read as UTF-16 (found its byte-order mark; Excel's 'Unicode Text')")
         return notes
 
 
 def sniff_dialect(path: Path) -> CsvDialect:
-    """The delimiter (one of ``,;\\t|``) and encoding (UTF-8, with or without a BOM).
+    """The delimiter (one of ``,;\\t|``) and encoding (UTF-8, with or without a BOM; UTF-16
+    with a BOM).
 
     The delimiter is the one of ``DELIMITERS`` that splits the header into the most fields
     and splits the first data rows into the same number of fields (ties: the earlier one in
@@ -165,7 +169,12 @@ def sniff_dialect(path: Path) -> CsvDialect:
 
     with path.open("rb") as handle:
         head = handle.read(_SNIFF_BYTES)
-    encoding = "utf-8-sig" if head.startswith(_UTF8_BOM) else "utf-8"
+    if head.startswith(_UTF8_BOM):
+        encoding = "utf-8-sig"
+    elif head.startswith(_UTF16_BOMS):
+        encoding = "utf-16"
+    else:
+        encoding = "utf-8"
     text = head.decode(encoding, errors="replace")
     lines = text.splitlines()
     if len(head) == _SNIFF_BYTES and len(lines) > 1:
