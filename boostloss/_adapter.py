@@ -16,7 +16,8 @@ import numpy as np
 from ._validation import check_sample_weight
 from .losses.base import Loss
 
-__all__ = ["PreparedTarget", "prepare_target", "check_float32_range", "TargetCache"]
+__all__ = ["PreparedTarget", "prepare_target", "check_float32_range", "TargetCache",
+           "wrong_route"]
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -87,3 +88,29 @@ def check_float32_range(loss: Loss, grad: np.ndarray, hess: np.ndarray) -> None:
             "means raw scores above ~88: lower the learning rate, set max_delta_step, or check "
             "the labels' scale."
         )
+
+
+_RIGHT_ROUTES = {
+    "xgboost": "with xgb.train use boostloss.xgboost.objective(...) / metric(...)",
+    "lightgbm": "with lgb.train use boostloss.lightgbm.objective(...) / metric(...)",
+    "sklearn": (
+        "in the engines' scikit-learn classes use boostloss.xgboost.XGBRegressor / "
+        "XGBClassifier(loss=...) or boostloss.lightgbm.LGBMRegressor / LGBMClassifier(loss=...) "
+        "(or, keeping the engine's own class, objective=boostloss.<engine>.sklearn_objective(...) "
+        "and eval_metric=boostloss.<engine>.sklearn_metric(...))"
+    ),
+}
+
+
+def wrong_route(made_by: str, expects: str, got) -> TypeError:
+    """The TypeError for a callable handed to the wrong API: ``made_by`` (e.g.
+    "boostloss.xgboost.objective(...)") expects ``expects`` (e.g. "an xgboost.DMatrix") but
+    was called with ``got``; the message names the callable that fits the caller."""
+    module = type(got).__module__.split(".")[0]
+    caller = module if module in ("xgboost", "lightgbm") else "sklearn"
+    how = {"xgboost": "by XGBoost's training API", "lightgbm": "by LightGBM's training API",
+           "sklearn": "with arrays, as a scikit-learn wrapper calls it"}[caller]
+    return TypeError(
+        f"{made_by} expects {expects} but was called {how} (got {type(got).__name__}): "
+        f"{_RIGHT_ROUTES[caller]}."
+    )

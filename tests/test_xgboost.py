@@ -160,7 +160,9 @@ def test_init_score_from_dmatrix_or_labels():
     assert isinstance(from_dmatrix, float) and from_dmatrix == pytest.approx(from_labels)
     assert from_dmatrix != pytest.approx(bl_xgb.init_score("quantile", y, alpha=0.8))
     levels = bl_xgb.init_score("quantile", y, alpha=[0.1, 0.9])
-    assert levels.shape == (2,) and levels[0] < levels[1]
+    # a list of Python floats: what XGBoost takes as base_score (numpy scalars are not)
+    assert isinstance(levels, list) and all(type(v) is float for v in levels)
+    assert len(levels) == 2 and levels[0] < levels[1]
 
 
 def test_train_starts_from_init_score_and_stores_the_loss():

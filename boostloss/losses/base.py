@@ -193,10 +193,17 @@ class Loss:
         if y.shape[0] == 0:
             raise ValueError(f"{self.name}: init_score needs at least one sample, got none.")
         weight = check_sample_weight(sample_weight, y.shape[0])
-        return self._init_score(y, weight)
+        value = self._init_score(y, weight)
+        return float(value) if np.ndim(value) == 0 else value
 
-    def transform(self, raw) -> np.ndarray:
-        """raw -> prediction on the response scale (``link.inverse``)."""
+    def transform(self, raw):
+        """raw -> prediction on the response scale (``link.inverse``).
+
+        A scalar raw score gives a float (``base_score=loss.transform(loss.init_score(y))``
+        for an engine objective that reads base_score on the response scale); an array gives
+        an array of the same shape."""
+        if np.ndim(raw) == 0 and not self.is_multi_output:
+            return float(self.link.inverse(as_float_array("raw", [raw]))[0])
         return self.link.inverse(as_float_array("raw", raw))
 
     # ------------------------------------------------------------------ weighted cores

@@ -74,6 +74,7 @@ from ._callables import (
     SurrogateObjective,
     XGBoostMetric,
     XGBoostObjective,
+    XGBoostSklearnMetric,
     XGBoostSklearnObjective,
     dmatrix_target,
     import_xgboost,
@@ -81,7 +82,29 @@ from ._callables import (
 )
 from ._refit import LeafRefit
 
-__all__ = ["objective", "metric", "sklearn_objective", "init_score", "train", "predict"]
+__all__ = [
+    "objective",
+    "metric",
+    "sklearn_objective",
+    "sklearn_metric",
+    "init_score",
+    "train",
+    "predict",
+    "XGBRegressor",
+    "XGBClassifier",
+]
+
+# the drop-in estimators subclass xgboost's own: their module imports xgboost, so it is
+# loaded on first access (``import boostloss.xgboost`` must work without xgboost)
+_ESTIMATORS = ("XGBRegressor", "XGBClassifier")
+
+
+def __getattr__(name: str):
+    if name in _ESTIMATORS:
+        from . import _estimators
+
+        return getattr(_estimators, name)
+    raise AttributeError(f"module 'boostloss.xgboost' has no attribute {name!r}")
 
 ZERO_HESSIAN_LOSSES = ("absolute_error", "quantile")
 ZERO_HESSIAN_STRATEGIES = ("native", "refit", "surrogate", "constant")
@@ -130,16 +153,30 @@ def sklearn_objective(loss: str | Loss, **loss_params: Any) -> XGBoostSklearnObj
     objective XGBoost stores reads it: ``XGBRegressor`` (reg:squarederror) and multiclass
     ``XGBClassifier`` (multi:softprob) take the margin ``init`` (a list for multiclass);
     binary ``XGBClassifier`` stores binary:logistic and takes the probability
-    ``loss.transform(init)``.
+    ``loss.transform(init)``. ``xgb.XGBRegressor.predict`` then returns margins (the
+    log-mean for log-link losses): ``boostloss.xgboost.XGBRegressor(loss=...)`` does all of
+    this for you and predicts on the response scale.
     """
     return XGBoostSklearnObjective(get_loss(loss, **loss_params))
 
 
+def sklearn_metric(loss: str | Loss, **loss_params: Any) -> XGBoostSklearnMetric:
+    """Metric for XGBoost's scikit-learn wrappers: ``xgb.XGBRegressor(eval_metric=...)``.
+
+    Signature ``(y_true, y_score, sample_weight=None) -> value`` with ``__name__`` =
+    ``loss.name``: the sample-weighted mean loss on the margins, minimised by early stopping.
+    The drop-in ``boostloss.xgboost.XGBRegressor(loss=...)`` reports it without being asked.
+    """
+    return XGBoostSklearnMetric(get_loss(loss, **loss_params))
+
+
 def init_score(loss: str | Loss, dtrain_or_labels, sample_weight=None, **loss_params: Any):
-    """The loss's best constant margin (``loss.init_score``): float, or (k,) for multi-output.
+    """The loss's best constant margin (``loss.init_score``): a float, or a list of k floats
+    for multi-output losses, as XGBoost takes it: ``params["base_score"] = init_score(...)``
+    (XGBoost >= 3.1 for a list; the scikit-learn wrappers' ``base_score=`` the same way).
 
     ``dtrain_or_labels`` is a DMatrix (labels and weights read from it) or label array-like
-    (weights from ``sample_weight``). Use it as ``params["base_score"]``.
+    (weights from ``sample_weight``).
     """
     loss_obj = get_loss(loss, **loss_params)
     if _is_dmatrix(dtrain_or_labels):
@@ -153,7 +190,9 @@ def init_score(loss: str | Loss, dtrain_or_labels, sample_weight=None, **loss_pa
     else:
         labels, weight = dtrain_or_labels, sample_weight
     value = loss_obj.init_score(labels, weight)
-    return float(value) if np.ndim(value) == 0 else np.asarray(value, dtype=np.float64)
+    # a list of Python floats: XGBoost parses base_score from its str(), which for numpy
+    # scalars is "np.float64(...)" (a JSON error inside XGBoost)
+    return float(value) if np.ndim(value) == 0 else [float(v) for v in np.ravel(value)]
 
 
 def _zero_hessian_levels(loss: Loss) -> np.ndarray:
@@ -211,7 +250,7 @@ def _has_base_margin(dmatrix) -> bool:
 def _check_params(params, engine_kwargs) -> dict:
     if not isinstance(params, Mapping):
         raise TypeError(f"params must be a dict of XGBoost parameters, got {type(params).__name__}.")
-    for key in ("obj", "custom_metric", "feval", "maximize"):
+    for key in ("obj", "feval", "maximize"):
         if key in engine_kwargs:
             raise TypeError(
                 f"train() sets {key!r} from the loss; do not pass it (use boostloss.xgboost."
@@ -276,6 +315,7 @@ def train(
     callbacks: Sequence[Any] | None = None,
     xgb_model=None,
     zero_hessian: str = "native",
+    custom_metric=None,
     **engine_kwargs: Any,
 ):
     """Train an XGBoost booster on a boostloss loss, starting from its best constant.
@@ -290,6 +330,11 @@ def train(
         as in ``xgb.train``. The boostloss metric (``loss.name``) is reported for every
         evaluation set and drives early stopping (minimised; the last set decides).
         XGBoost's default metric is switched off unless ``params["eval_metric"]`` is given.
+    custom_metric : None (default) reports the boostloss metric; a callable
+        ``(predt, dmatrix) -> (name, value)`` replaces it (XGBoost then infers from the name
+        whether to maximise it, as its scikit-learn wrappers do); False reports only
+        ``params["eval_metric"]``. Not with zero_hessian="refit" (the metric would see the
+        margins before the refit).
     zero_hessian : "native" (default: what the installed XGBoost's own objective does,
         i.e. "refit" before XGBoost 3.4 and "surrogate" from 3.4 on), "refit", "surrogate"
         or "constant"; used only by absolute_error and quantile (see the module docstring).
@@ -321,6 +366,12 @@ def train(
     strategy = _resolve_zero_hessian(zero_hessian, loss_obj)
     if strategy == "refit":
         _check_refit_params(params)
+        if custom_metric is not None:
+            raise ValueError(
+                f"{loss_obj.name} re-fits its leaves (zero_hessian='refit'), so another metric "
+                "would see the margins before the refit; leave custom_metric / eval_metric "
+                "unset (the boostloss metric is reported) or pass zero_hessian='surrogate'."
+            )
     base_objective = XGBoostObjective(loss_obj)
     target = base_objective._target(dtrain)
     _set_output_count(params, loss_obj, target.n_outputs)
@@ -353,7 +404,7 @@ def train(
         params["disable_default_eval_metric"] = True
 
     obj: XGBoostObjective = base_objective
-    feval: XGBoostMetric = XGBoostMetric(loss_obj)
+    feval: Any = XGBoostMetric(loss_obj)
     callbacks = list(callbacks or ())
     if strategy == "surrogate":
         obj = SurrogateObjective(loss_obj)
@@ -367,6 +418,9 @@ def train(
         callbacks.insert(0, refit_callback(refit))  # first, so its after_training runs first
     obj._targets = feval._targets = base_objective._targets  # validate each DMatrix once
 
+    maximize: bool | None = False
+    if custom_metric is not None:  # the caller's metric (or none) replaces the loss's
+        feval, maximize = (custom_metric or None), None
     booster = xgb.train(
         params,
         dtrain,
@@ -374,7 +428,7 @@ def train(
         evals=evals,
         obj=obj,
         custom_metric=feval,
-        maximize=False,
+        maximize=maximize,
         early_stopping_rounds=early_stopping_rounds,
         evals_result=evals_result,
         verbose_eval=verbose_eval,

@@ -14,7 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from .._adapter import PreparedTarget, TargetCache, check_float32_range, prepare_target
+from .._adapter import (
+    PreparedTarget,
+    TargetCache,
+    check_float32_range,
+    prepare_target,
+    wrong_route,
+)
 from ..losses.base import Loss
 from ._refit import LeafRefit
 from ._surrogate import absolute_error_grad_hess, quantile_grad_hess
@@ -23,6 +29,7 @@ __all__ = [
     "XGBoostObjective",
     "XGBoostMetric",
     "XGBoostSklearnObjective",
+    "XGBoostSklearnMetric",
     "SurrogateObjective",
     "DistributedObjective",
     "DistributedSurrogateObjective",
@@ -47,7 +54,12 @@ def import_xgboost():
 
 # ---------------------------------------------------------------------- data plumbing
 def dmatrix_target(loss: Loss, dmatrix) -> PreparedTarget:
-    """Labels and weights of a DMatrix, validated for ``loss``."""
+    """Labels and weights of a DMatrix, validated for ``loss``; anything but a DMatrix (the
+    objective handed to a scikit-learn wrapper or to LightGBM) is a TypeError naming the
+    callable that fits there."""
+    if not isinstance(dmatrix, import_xgboost().DMatrix):
+        raise wrong_route("boostloss.xgboost.objective(...) / metric(...)",
+                          "(predt, xgboost.DMatrix)", dmatrix)
     labels = dmatrix.get_label()
     if labels.size == 0:
         raise ValueError(
@@ -147,6 +159,7 @@ class _LossCallable(_PicklesOnlyTheLoss):
 
     def __init__(self, loss: Loss) -> None:
         self.loss = loss
+        self.__name__ = loss.name  # read by wrappers (a helpful TypeError instead of theirs)
         self._targets = TargetCache()
 
     def _target(self, dmatrix) -> PreparedTarget:
@@ -177,7 +190,9 @@ class XGBoostMetric(_LossCallable):
     include the DMatrix base_margin / the model's base_score. Lower is better.
     """
 
-    def __call__(self, predt: np.ndarray, dmatrix) -> tuple[str, float]:
+    def __call__(self, predt: np.ndarray, dmatrix, sample_weight=None) -> tuple[str, float]:
+        # (sample_weight only so that a scikit-learn wrapper's call reaches the TypeError
+        # naming boostloss.xgboost.sklearn_metric)
         target = self._target(dmatrix)
         raw = self._raw(_as_raw(self.loss, predt, target).astype(np.float64), dmatrix)
         return self.loss.name, float(self.loss._metric(target.labels, raw, target.weight))
@@ -198,6 +213,9 @@ class XGBoostSklearnObjective(_PicklesOnlyTheLoss):
         self._last: tuple[np.ndarray, np.ndarray | None, PreparedTarget] | None = None
 
     def __call__(self, y_true, y_pred, sample_weight=None) -> tuple[np.ndarray, np.ndarray]:
+        if not isinstance(y_pred, np.ndarray) and hasattr(y_pred, "get_label"):
+            raise wrong_route("boostloss.xgboost.sklearn_objective(...)",
+                              "arrays (y_true, y_pred, sample_weight)", y_pred)
         predt = np.asarray(y_pred)
         labels = np.asarray(y_true)
         if self.loss.output_kind == "multilabel" and labels.ndim == 1 and predt.ndim == 2:
@@ -221,6 +239,32 @@ class XGBoostSklearnObjective(_PicklesOnlyTheLoss):
         target = prepare_target(self.loss, labels, weight)
         self._last = (labels.copy(), None if weight is None else weight.copy(), target)
         return target
+
+
+class XGBoostSklearnMetric(_PicklesOnlyTheLoss):
+    """``(y_true, y_score, sample_weight=None) -> value`` for the scikit-learn wrappers'
+    ``eval_metric=`` (``xgb.XGBRegressor(eval_metric=sklearn_metric("huber"))``).
+
+    value = the sample-weighted mean loss on the margins XGBoost passes (its base_score
+    included); ``__name__`` is ``loss.name``, which XGBoost reports and early-stops on
+    (minimised). Labels are validated on every call.
+    """
+
+    def __init__(self, loss: Loss) -> None:
+        self.loss = loss
+        self.__name__ = loss.name
+
+    def __call__(self, y_true, y_score, sample_weight=None) -> float:
+        if not isinstance(y_score, np.ndarray) and hasattr(y_score, "get_label"):
+            raise wrong_route("boostloss.xgboost.sklearn_metric(...)",
+                              "arrays (y_true, y_score, sample_weight)", y_score)
+        labels = np.asarray(y_true)
+        predt = np.asarray(y_score)
+        if self.loss.output_kind == "multilabel" and labels.ndim == 1 and predt.ndim == 2:
+            labels = labels.reshape(predt.shape)
+        target = prepare_target(self.loss, labels, _weight_vector(sample_weight))
+        raw = _as_raw(self.loss, predt, target).astype(np.float64)
+        return float(self.loss._metric(target.labels, raw, target.weight))
 
 
 # ---------------------------------------------------------------------- zero-Hessian losses

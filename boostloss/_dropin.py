@@ -1,0 +1,201 @@
+"""What the drop-in estimators of both engines share, engine-independent.
+
+``boostloss.xgboost.XGBRegressor`` / ``XGBClassifier`` and ``boostloss.lightgbm.LGBMRegressor`` /
+``LGBMClassifier`` subclass the engines' own scikit-learn classes; the engine side (data
+containers, training through the adapter's ``train``) lives beside each engine. This module
+holds what is the same for both: which loss the ``loss`` / ``loss_params`` / ``objective``
+parameters mean, class labels <-> the loss's internal labels, and the prediction rules
+(``predict`` = ``loss.transform(raw)`` for regressors; classes by the sign / argmax of the raw
+score, probabilities where the loss has them, for classifiers). ``boostloss.sklearn`` uses the
+same loss choice for ``BoostLossClassifier``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .losses.base import Loss
+from .registry import LOSSES, resolve_loss
+
+__all__ = [
+    "CLASSIFICATION_TASKS",
+    "AUTO_LOSS",
+    "ClassLabels",
+    "losses_for",
+    "check_loss_params",
+    "regression_loss",
+    "classification_loss",
+    "encode_classes",
+    "encode_eval_classes",
+    "predict_classes",
+    "predict_proba",
+]
+
+CLASSIFICATION_TASKS = ("binary", "multiclass", "multilabel")
+AUTO_LOSS = {"binary": "logistic", "multiclass": "softmax_cross_entropy",
+             "multilabel": "multilabel_logistic"}
+
+
+def losses_for(task: str) -> list[str]:
+    """Canonical names of the registered losses whose ``task`` is ``task``."""
+    return sorted(name for name, cls in LOSSES.items() if cls.task == task)
+
+
+def check_loss_params(owner: str, loss, loss_params, objective=None) -> None:
+    """``loss_params`` is a dict or None; ``loss`` and an engine ``objective`` exclude each other."""
+    if loss_params is not None and not isinstance(loss_params, dict):
+        raise TypeError(
+            f"{owner}: loss_params must be a dict of the loss's parameters or None, got "
+            f"{loss_params!r} of type {type(loss_params).__name__}."
+        )
+    if loss is not None and objective is not None:
+        raise ValueError(
+            f"{owner}: got loss={loss!r} and objective={objective!r}; give one. loss= trains a "
+            "boostloss loss (with its intercept, metric and response-scale predictions); "
+            "objective= is the engine's own objective."
+        )
+
+
+def _build(owner: str, loss, loss_params) -> Loss:
+    try:
+        return resolve_loss(loss, loss_params)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{owner}: {exc}") from None
+
+
+def regression_loss(owner: str, loss, loss_params, classifier: str) -> Loss:
+    """The regression loss ``loss`` names (default squared_error); a classification loss is a
+    ValueError naming ``classifier``, the estimator to use instead."""
+    built = _build(owner, "squared_error" if loss is None else loss, loss_params)
+    if built.task != "regression":
+        raise ValueError(
+            f"{owner}: loss {built.name!r} is a {built.task} loss; use {classifier} for class "
+            f"labels. Regression losses: {', '.join(losses_for('regression'))}."
+        )
+    return built
+
+
+def classification_loss(owner: str, loss, loss_params, target: str, n_classes: int,
+                        regressor: str) -> Loss:
+    """The loss for class labels of kind ``target`` ("binary", "multiclass", "multilabel");
+    ``loss`` None or "auto" picks logistic / softmax_cross_entropy / multilabel_logistic."""
+    name = AUTO_LOSS[target] if loss is None or (isinstance(loss, str) and loss == "auto") else loss
+    built = _build(owner, name, loss_params)
+    fitting = {task: ", ".join(losses_for(task)) for task in CLASSIFICATION_TASKS}
+    if built.task not in CLASSIFICATION_TASKS:
+        raise ValueError(
+            f"{owner}: loss {built.name!r} is a {built.task} loss; it cannot fit class labels. "
+            f"Classification losses: binary: {fitting['binary']}; multiclass: "
+            f"{fitting['multiclass']}; multilabel: {fitting['multilabel']} (or loss='auto'). "
+            f"For a numeric target use {regressor}."
+        )
+    if target == "multilabel" and built.task != "multilabel":
+        raise ValueError(
+            f"{owner}: y is a multilabel indicator matrix of {n_classes} labels, but loss "
+            f"{built.name!r} is a {built.task} loss. Losses for multilabel y: "
+            f"{fitting['multilabel']} (or loss='auto')."
+        )
+    if built.task == "multilabel" and target != "multilabel":
+        raise ValueError(
+            f"{owner}: loss {built.name!r} needs y as a 2-D 0/1 indicator matrix (n_samples, "
+            f"n_labels), got {target} labels. For {target} labels use one of: "
+            f"{fitting[target]} (or loss='auto')."
+        )
+    if target == "multiclass" and built.task == "binary":
+        raise ValueError(
+            f"{owner}: Only binary classification is supported by loss {built.name!r}, but y "
+            f"has {n_classes} classes. Losses for multiclass y: {fitting['multiclass']} (or "
+            "loss='auto')."
+        )
+    return built
+
+
+@dataclass(frozen=True)
+class ClassLabels:
+    """The user's class labels (``classes``) and their codes 0..k-1 (``codes``, float64).
+
+    ``target`` is "binary", "multiclass" or "multilabel" (then ``codes`` is the (n, k) 0/1
+    matrix and ``classes`` is ``arange(k)``)."""
+
+    classes: np.ndarray
+    codes: np.ndarray
+    target: str
+
+
+def encode_classes(owner: str, y) -> ClassLabels:
+    """Class labels of any type -> codes 0..k-1 (sorted like ``np.unique``); a 2-D 0/1
+    matrix with more than one column is a multilabel target."""
+    y = np.asarray(y.toarray() if hasattr(y, "toarray") else y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim == 2:
+        codes = y.astype(np.float64)
+        return ClassLabels(np.arange(y.shape[1]), codes, "multilabel")
+    if y.ndim != 1:
+        raise ValueError(f"{owner}: y must be 1-D class labels, got shape {y.shape}.")
+    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+        raise ValueError(f"{owner}: y contains NaN or infinity; class labels must be finite.")
+    if y.dtype.kind == "f" and np.any(y != np.round(y)):
+        raise ValueError(
+            f"{owner}: Unknown label type: y holds continuous values such as "
+            f"{y[y != np.round(y)][:3].tolist()}; a classifier needs class labels. For a numeric "
+            "target use a regressor."
+        )
+    classes, codes = np.unique(y, return_inverse=True)
+    if classes.size < 2:
+        raise ValueError(
+            f"{owner} needs samples of at least 2 classes in the data, but the data contains "
+            f"only one class: {classes.tolist()[:1]!r}."
+        )
+    return ClassLabels(classes, codes.astype(np.float64),
+                       "binary" if classes.size == 2 else "multiclass")
+
+
+def encode_eval_classes(owner: str, labels: ClassLabels, y, index: int) -> np.ndarray:
+    """Codes of an evaluation set's labels, which must be among the training classes."""
+    y = np.asarray(y.toarray() if hasattr(y, "toarray") else y)
+    if labels.target == "multilabel":
+        if y.ndim != 2 or y.shape[1] != labels.classes.size:
+            raise ValueError(
+                f"{owner}: eval_set[{index}]: y must be a 0/1 indicator matrix with "
+                f"{labels.classes.size} columns like the training y, got shape {y.shape}."
+            )
+        return y.astype(np.float64)
+    y = y.ravel()
+    position = np.searchsorted(labels.classes, y).clip(0, labels.classes.size - 1)
+    unseen = labels.classes[position] != y
+    if np.any(unseen):
+        raise ValueError(
+            f"{owner}: eval_set[{index}]: y contains labels not seen in the training data: "
+            f"{np.unique(y[unseen])[:5].tolist()}; the training classes are "
+            f"{labels.classes[:10].tolist()}."
+        )
+    return position.astype(np.float64)
+
+
+def predict_classes(loss: Loss, raw: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Class labels from raw scores: ``classes[raw > 0]`` for binary losses (probability >
+    0.5, or the sign of a margin), the argmax for multiclass, a 0/1 matrix (probability >
+    0.5) for multilabel."""
+    if loss.task == "multilabel":
+        return (raw > 0).astype(np.int64)
+    if raw.ndim == 1:
+        return classes[(raw > 0).astype(np.intp)]
+    return classes[np.argmax(raw, axis=1)]
+
+
+def predict_proba(owner: str, loss: Loss, raw: np.ndarray) -> np.ndarray:
+    """``loss.transform(raw)`` as (n, 2) for binary losses, (n, k) otherwise; a margin loss
+    (no probabilities) raises AttributeError, as scikit-learn expects of a missing method."""
+    if not loss.has_probabilities:
+        raise AttributeError(
+            f"{owner}: predict_proba is not available for loss {loss.name!r}: it is a margin "
+            "loss and gives no probabilities. Use predict (the sign of the margin) or "
+            "decision_function, or choose a probabilistic loss such as 'logistic' or 'focal'."
+        )
+    proba = loss.transform(raw)
+    if proba.ndim == 1:
+        return np.column_stack([1.0 - proba, proba])
+    return proba
