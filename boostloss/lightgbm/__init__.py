@@ -61,6 +61,7 @@ from ..registry import get_loss, resolve_loss
 from ._callables import (
     LightGBMMetric,
     LightGBMObjective,
+    LightGBMSklearnMetric,
     LightGBMSklearnObjective,
 )
 from ._engine import dataset_label, dataset_weight, require_lightgbm
@@ -78,12 +79,27 @@ __all__ = [
     "objective",
     "metric",
     "sklearn_objective",
+    "sklearn_metric",
     "init_score",
     "train",
     "predict",
     "BoostLossInfo",
     "BoostLossMultiOutputModel",
+    "LGBMRegressor",
+    "LGBMClassifier",
 ]
+
+# the drop-in estimators subclass lightgbm's own: their module imports lightgbm, so it is
+# loaded on first access (``import boostloss.lightgbm`` must work without lightgbm)
+_ESTIMATORS = ("LGBMRegressor", "LGBMClassifier")
+
+
+def __getattr__(name: str):
+    if name in _ESTIMATORS:
+        from . import _estimators
+
+        return getattr(_estimators, name)
+    raise AttributeError(f"module 'boostloss.lightgbm' has no attribute {name!r}")
 
 
 def objective(loss: str | Loss, **loss_params: Any) -> LightGBMObjective:
@@ -119,9 +135,18 @@ def sklearn_objective(loss: str | Loss, **loss_params: Any) -> LightGBMSklearnOb
 
     The estimators start from 0 with a custom objective: pass
     ``fit(..., init_score=np.full(n, bl.lightgbm.init_score(loss, y)))`` and add the same
-    constant to ``predict(X, raw_score=True)``.
+    constant to ``predict(X, raw_score=True)``; their ``predict``/``predict_proba`` then
+    return raw scores. ``boostloss.lightgbm.LGBMRegressor(loss=...)`` /
+    ``LGBMClassifier(loss=...)`` do all of this for you.
     """
     return LightGBMSklearnObjective(get_loss(loss, **loss_params))
+
+
+def sklearn_metric(loss: str | Loss, **loss_params: Any) -> LightGBMSklearnMetric:
+    """An eval metric ``(y_true, y_pred, weight) -> (loss.name, value, False)`` for
+    ``lgb.LGBMRegressor(...).fit(..., eval_metric=...)``: the weighted mean loss on the raw
+    scores (lower is better, so ``lgb.early_stopping`` minimises it)."""
+    return LightGBMSklearnMetric(get_loss(loss, **loss_params))
 
 
 def init_score(loss: str | Loss, dataset_or_labels, sample_weight=None, **loss_params: Any):

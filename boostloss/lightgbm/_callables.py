@@ -21,15 +21,16 @@ from typing import Any
 
 import numpy as np
 
-from .._adapter import PreparedTarget, check_float32_range, prepare_target
+from .._adapter import PreparedTarget, check_float32_range, prepare_target, wrong_route
 from ..losses.base import Loss
-from ._engine import dataset_label, dataset_weight
+from ._engine import dataset_label, dataset_weight, require_lightgbm
 
 __all__ = [
     "TargetsByAnchor",
     "LightGBMObjective",
     "LightGBMMetric",
     "LightGBMSklearnObjective",
+    "LightGBMSklearnMetric",
     "check_engine_loss",
     "check_raw_shape",
     "engine_grad_hess",
@@ -74,6 +75,9 @@ class TargetsByAnchor:
         return prepared
 
     def for_dataset(self, dataset) -> PreparedTarget:
+        if not isinstance(dataset, require_lightgbm().Dataset):
+            raise wrong_route("boostloss.lightgbm.objective(...) / metric(...)",
+                              "(preds, lightgbm.Dataset)", dataset)
         return self.get(dataset, dataset_label(dataset), dataset_weight(dataset))
 
     # pickling / deep copies: the cache is derived state
@@ -201,7 +205,10 @@ class LightGBMSklearnObjective(_LossCallable):
         check_engine_loss(loss, "scikit-learn objective")
         super().__init__(loss)
 
-    def __call__(self, y_true, y_pred, weight):
+    def __call__(self, y_true, y_pred, weight=None):
+        # (weight has a default only so that lgb.train's 2-argument call reaches the TypeError
+        # below; LightGBM's wrapper counts 3 parameters and passes the weights)
+        _check_arrays("sklearn_objective", y_pred)
         anchor = y_true if isinstance(y_true, np.ndarray) else None
         if anchor is None:
             target = prepare_target(self.loss, y_true, weight)
@@ -210,3 +217,29 @@ class LightGBMSklearnObjective(_LossCallable):
         raw = np.asarray(y_pred, dtype=np.float64)
         check_raw_shape(self.loss, target, raw, "y_true")
         return engine_grad_hess(self.loss, target, raw)
+
+
+def _check_arrays(maker: str, y_pred) -> None:
+    if not isinstance(y_pred, np.ndarray) and hasattr(y_pred, "get_label"):
+        raise wrong_route(f"boostloss.lightgbm.{maker}(...)", "arrays (y_true, y_pred, weight)",
+                          y_pred)
+
+
+class LightGBMSklearnMetric(_LossCallable):
+    """``LGBMRegressor(...).fit(..., eval_metric=LightGBMSklearnMetric(loss))``:
+    ``(y_true, y_pred, weight) -> (loss.name, value, False)``.
+
+    value = the sample-weighted mean loss on the raw scores LightGBM passes (its init_score
+    included). Three parameters, so LightGBM's wrapper passes the eval sets' weights.
+    """
+
+    def __init__(self, loss: Loss) -> None:
+        check_engine_loss(loss, "scikit-learn metric")
+        super().__init__(loss)
+
+    def __call__(self, y_true, y_pred, weight=None):
+        _check_arrays("sklearn_metric", y_pred)
+        target = prepare_target(self.loss, y_true, weight)
+        raw = np.asarray(y_pred, dtype=np.float64)
+        check_raw_shape(self.loss, target, raw, "y_true")
+        return self.loss.name, self.loss._metric(target.labels, raw, target.weight), False
