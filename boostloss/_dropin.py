@@ -12,12 +12,15 @@ same loss choice for ``BoostLossClassifier``.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
+from functools import update_wrapper
+from types import MethodType
 
 import numpy as np
 
 from .losses.base import Loss
-from .registry import LOSSES, resolve_loss
+from .registry import LOSSES, canonical_name, resolve_loss
 
 __all__ = [
     "CLASSIFICATION_TASKS",
@@ -27,6 +30,10 @@ __all__ = [
     "check_loss_params",
     "regression_loss",
     "classification_loss",
+    "loss_class",
+    "loss_task",
+    "needs_probabilities",
+    "check_proba",
     "encode_classes",
     "encode_eval_classes",
     "predict_classes",
@@ -41,6 +48,44 @@ AUTO_LOSS = {"binary": "logistic", "multiclass": "softmax_cross_entropy",
 def losses_for(task: str) -> list[str]:
     """Canonical names of the registered losses whose ``task`` is ``task``."""
     return sorted(name for name, cls in LOSSES.items() if cls.task == task)
+
+
+def loss_class(loss) -> type[Loss] | None:
+    """The loss class a ``loss`` parameter names; None for None / "auto" / unknown names
+    (scikit-learn reads tags before fit, where unknown names are not yet errors)."""
+    if isinstance(loss, Loss):
+        return type(loss)
+    if isinstance(loss, str) and loss != "auto":
+        try:
+            return LOSSES[canonical_name(loss)]
+        except ValueError:
+            return None
+    return None
+
+
+def loss_task(loss) -> str | None:
+    """The task of the loss a ``loss`` parameter names (None as in ``loss_class``)."""
+    cls = loss_class(loss)
+    return None if cls is None else cls.task
+
+
+class needs_probabilities:
+    """Method decorator: the method exists only when the loss gives probabilities.
+
+    Like scikit-learn's ``available_if`` (``hasattr`` is False otherwise, so
+    meta-estimators and scorers fall back to ``decision_function``), but the
+    AttributeError carries the owner's reason (``obj._check_proba()`` raises it).
+    """
+
+    def __init__(self, method) -> None:
+        self.method = method
+        update_wrapper(self, method)
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self.method
+        obj._check_proba()
+        return MethodType(self.method, obj)
 
 
 def check_loss_params(owner: str, loss, loss_params, objective=None) -> None:
@@ -127,8 +172,15 @@ class ClassLabels:
 def encode_classes(owner: str, y) -> ClassLabels:
     """Class labels of any type -> codes 0..k-1 (sorted like ``np.unique``); a 2-D 0/1
     matrix with more than one column is a multilabel target."""
+    if y is None:
+        raise ValueError(f"{owner} requires y to be passed, but the target y is None.")
     y = np.asarray(y.toarray() if hasattr(y, "toarray") else y)
     if y.ndim == 2 and y.shape[1] == 1:
+        from sklearn.exceptions import DataConversionWarning  # the drop-ins' engines need it
+
+        warnings.warn("A column-vector y was passed when a 1d array was expected. Please "
+                      "change the shape of y to (n_samples,), for example using ravel().",
+                      DataConversionWarning, stacklevel=3)
         y = y[:, 0]
     if y.ndim == 2:
         codes = y.astype(np.float64)
@@ -186,15 +238,22 @@ def predict_classes(loss: Loss, raw: np.ndarray, classes: np.ndarray) -> np.ndar
     return classes[np.argmax(raw, axis=1)]
 
 
-def predict_proba(owner: str, loss: Loss, raw: np.ndarray) -> np.ndarray:
-    """``loss.transform(raw)`` as (n, 2) for binary losses, (n, k) otherwise; a margin loss
-    (no probabilities) raises AttributeError, as scikit-learn expects of a missing method."""
-    if not loss.has_probabilities:
+def check_proba(owner: str, cls: type[Loss] | None) -> bool:
+    """AttributeError (what scikit-learn expects of a missing method) if the loss class is a
+    margin loss without probabilities; True otherwise (None: not known before fit)."""
+    if cls is not None and not cls.has_probabilities:
         raise AttributeError(
-            f"{owner}: predict_proba is not available for loss {loss.name!r}: it is a margin "
+            f"{owner}: predict_proba is not available for loss {cls.name!r}: it is a margin "
             "loss and gives no probabilities. Use predict (the sign of the margin) or "
             "decision_function, or choose a probabilistic loss such as 'logistic' or 'focal'."
         )
+    return True
+
+
+def predict_proba(owner: str, loss: Loss, raw: np.ndarray) -> np.ndarray:
+    """``loss.transform(raw)`` as (n, 2) for binary losses, (n, k) otherwise (a margin loss
+    raises AttributeError)."""
+    check_proba(owner, type(loss))
     proba = loss.transform(raw)
     if proba.ndim == 1:
         return np.column_stack([1.0 - proba, proba])

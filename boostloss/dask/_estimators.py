@@ -23,8 +23,9 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
+from .._dropin import loss_class as _loss_class
 from ..losses.base import Loss
-from ..registry import LOSSES, canonical_name, resolve_loss
+from ..registry import LOSSES, resolve_loss
 from ..sklearn._params import BoostingParams, lightgbm_params, xgboost_params
 from . import _train
 
@@ -309,14 +310,3 @@ def _argmax_frame(frame, classes: np.ndarray):
 
     return pd.Series(classes[np.argmax(frame.to_numpy(), axis=1)], index=frame.index,
                      name="prediction")
-
-
-def _loss_class(loss):
-    if isinstance(loss, Loss):
-        return type(loss)
-    if isinstance(loss, str) and loss != "auto":
-        try:
-            return LOSSES[canonical_name(loss)]
-        except ValueError:
-            return None
-    return None

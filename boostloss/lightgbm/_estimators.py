@@ -44,14 +44,24 @@ from typing import Any
 
 import lightgbm as lgb
 import numpy as np
-from lightgbm.compat import _LGBMComputeSampleWeight, _LGBMValidateData, pd_DataFrame
+from lightgbm.compat import (
+    _LGBMCheckSampleWeight,
+    _LGBMComputeSampleWeight,
+    _LGBMValidateData,
+    pd_DataFrame,
+)
 from lightgbm.sklearn import LGBMModel, _EvalFunctionWrapper, _validate_eval_set_Xy
+from sklearn.utils.validation import check_is_fitted
 
 from .._dropin import (
     check_loss_params,
+    check_proba,
     classification_loss,
     encode_classes,
     encode_eval_classes,
+    loss_class,
+    loss_task,
+    needs_probabilities,
     predict_classes,
     predict_proba,
     regression_loss,
@@ -128,11 +138,11 @@ class _BoostLossLGBMModel:
         if isinstance(X, pd_DataFrame):
             self.n_features_in_ = X.shape[1]
         else:
-            X = _LGBMValidateData(self, X, reset=True, accept_sparse=True,
-                                  ensure_all_finite=False, ensure_min_samples=2)
-        if np.shape(y)[0] != X.shape[0]:
-            raise ValueError(
-                f"{type(self).__name__}: X has {X.shape[0]} rows but y has {np.shape(y)[0]}.")
+            X, y = _LGBMValidateData(self, X, y, reset=True, accept_sparse=True,
+                                     ensure_all_finite=False, ensure_min_samples=2,
+                                     multi_output=loss.output_kind == "multilabel")
+            if sample_weight is not None:
+                sample_weight = _LGBMCheckSampleWeight(sample_weight, X)
         train_set = lgb.Dataset(X, label=y, weight=sample_weight, init_score=init_score,
                                 categorical_feature=categorical_feature,
                                 feature_name=feature_name, params=params)
@@ -147,10 +157,22 @@ class _BoostLossLGBMModel:
                 init_score=None if eval_init_score is None else eval_init_score[i],
             ))
         evals_result: dict = {}
-        model = train(params, train_set, self.n_estimators, loss=loss,
-                      valid_sets=valid_sets or None, valid_names=eval_names,
-                      callbacks=list(callbacks or []), evals_result=evals_result,
-                      feval=fevals or None)
+        try:
+            model = train(params, train_set, self.n_estimators, loss=loss,
+                          valid_sets=valid_sets or None, valid_names=eval_names,
+                          callbacks=list(callbacks or []), evals_result=evals_result,
+                          feval=fevals or None)
+        except lgb.basic.LightGBMError as exc:
+            if "num_features()) > (0)" not in str(exc):
+                raise
+            # LightGBM 4.7 aborts a custom objective when Dataset construction dropped every
+            # feature (feature_pre_filter with min_data_in_leaf above what the rows allow)
+            raise ValueError(
+                f"{type(self).__name__}: LightGBM kept no feature it could split on "
+                f"{train_set.num_data()} rows with min_child_samples="
+                f"{self.min_child_samples} (min_data_in_leaf); lower min_child_samples or "
+                "pass more rows."
+            ) from None
         boosters = model.boosters if isinstance(model, BoostLossMultiOutputModel) else [model]
         self._boosters = boosters
         self._Booster = boosters[0]
@@ -289,6 +311,14 @@ class LGBMClassifier(_BoostLossLGBMModel, lgb.LGBMClassifier):
         self.loss = loss
         self.loss_params = loss_params
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if self.loss is not None or self.objective is None:  # the loss decides
+            task = loss_task(self.loss)
+            tags.classifier_tags.multi_class = task in (None, "multiclass")
+            tags.classifier_tags.multi_label = task in (None, "multilabel")
+        return tags
+
     def fit(self, X, y, sample_weight=None, init_score=None, eval_set=None, eval_names=None,
             eval_sample_weight=None, eval_class_weight=None, eval_init_score=None,
             eval_metric=None, feature_name="auto", categorical_feature="auto", callbacks=None,
@@ -346,14 +376,26 @@ class LGBMClassifier(_BoostLossLGBMModel, lgb.LGBMClassifier):
                 pred_contrib: bool = False, validate_features: bool = False, **kwargs: Any):
         """Labels from ``classes_`` (a 0/1 matrix for multilabel); ``raw_score=True``
         returns raw scores (intercept included)."""
-        if not self._trained_on_loss() or pred_leaf or pred_contrib:
+        if not self._trained_on_loss():
+            check_is_fitted(self)  # (the parent's predict calls predict_proba first)
             return super().predict(X, raw_score=raw_score, start_iteration=start_iteration,
                                    num_iteration=num_iteration, pred_leaf=pred_leaf,
                                    pred_contrib=pred_contrib,
                                    validate_features=validate_features, **kwargs)
+        if pred_leaf or pred_contrib:
+            return LGBMModel.predict(self, X, start_iteration=start_iteration,
+                                     num_iteration=num_iteration, pred_leaf=pred_leaf,
+                                     pred_contrib=pred_contrib,
+                                     validate_features=validate_features, **kwargs)
         raw = self._raw(X, start_iteration, num_iteration, validate_features, kwargs)
         return raw if raw_score else predict_classes(self.loss_, raw, self.classes_)
 
+    def _check_proba(self) -> bool:
+        fitted = getattr(self, "loss_", None)
+        cls = type(fitted) if fitted is not None else loss_class(self.loss)
+        return check_proba("LGBMClassifier", cls)
+
+    @needs_probabilities
     def predict_proba(self, X, raw_score: bool = False, start_iteration: int = 0,
                       num_iteration: int | None = None, pred_leaf: bool = False,
                       pred_contrib: bool = False, validate_features: bool = False,
@@ -361,7 +403,7 @@ class LGBMClassifier(_BoostLossLGBMModel, lgb.LGBMClassifier):
         """``loss.transform(raw)``: (n, 2) for binary losses (columns follow ``classes_``),
         (n, n_classes) multiclass, (n, n_labels) multilabel."""
         if not self._trained_on_loss() or pred_leaf or pred_contrib:
-            return super().predict_proba(
+            return super().predict_proba(  # (the parent passes pred_leaf / pred_contrib on)
                 X, raw_score=raw_score, start_iteration=start_iteration,
                 num_iteration=num_iteration, pred_leaf=pred_leaf, pred_contrib=pred_contrib,
                 validate_features=validate_features, **kwargs)

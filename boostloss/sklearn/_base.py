@@ -5,8 +5,6 @@ engine adapters, prediction of raw scores (the public face and its semantics are
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import update_wrapper
-from types import MethodType
 from typing import Any
 
 import numpy as np
@@ -17,34 +15,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_sample_weight
 from ..losses.base import Loss
-from ..registry import LOSSES, canonical_name, resolve_loss
+from ..registry import resolve_loss
 from ._compat import validate_data
 from ._engine import EvalData, engine_feature_names, get_backend
 from ._params import BoostingParams
 from ._progress import ProgressBar
 
 _IMPORTANCE_TYPES = ("gain", "split")
-_CLASSIFICATION_TASKS = ("binary", "multiclass", "multilabel")
-_AUTO_LOSS = {"binary": "logistic", "multiclass": "softmax_cross_entropy",
-              "multilabel": "multilabel_logistic"}
-
-
-def _losses_for(task: str) -> list[str]:
-    """Canonical names of the registered losses whose ``task`` is ``task``."""
-    return sorted(name for name, cls in LOSSES.items() if cls.task == task)
-
-
-def _loss_class(loss) -> type[Loss] | None:
-    """The loss class a ``loss`` parameter names, or None ("auto" or not resolvable)."""
-    if isinstance(loss, Loss):
-        return type(loss)
-    if isinstance(loss, str) and loss != "auto":
-        try:
-            return LOSSES[canonical_name(loss)]
-        except ValueError:
-            return None
-    return None
-
 
 def _sparse_matrix(X):
     """scipy sparse arrays as sparse matrices: LightGBM only recognises ``csr_matrix`` and
@@ -52,25 +29,6 @@ def _sparse_matrix(X):
     if sparse.issparse(X) and not isinstance(X, sparse.spmatrix):
         return sparse.csr_matrix(X) if X.format == "csr" else sparse.csc_matrix(X)
     return X
-
-
-class _needs_probabilities:
-    """Method decorator: the method exists only when the loss gives probabilities.
-
-    Like scikit-learn's ``available_if`` (``hasattr`` is False otherwise, so
-    meta-estimators and scorers fall back to ``decision_function``), but the
-    AttributeError carries the owner's reason instead of a generic message.
-    """
-
-    def __init__(self, method) -> None:
-        self.method = method
-        update_wrapper(self, method)
-
-    def __get__(self, obj, owner=None):
-        if obj is None:
-            return self.method
-        obj._check_proba()
-        return MethodType(self.method, obj)
 
 
 class _BoostLossModel(BaseEstimator):

@@ -13,14 +13,12 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d
 
+from .._dropin import classification_loss, losses_for
 from ..losses.base import Loss
 from ._base import (
-    _AUTO_LOSS,
-    _CLASSIFICATION_TASKS,
     _COMMON_PARAMS_DOC,
     _BoostLossModel,
     _loss_class,
-    _losses_for,
     _needs_probabilities,
 )
 
@@ -94,14 +92,14 @@ class BoostLossRegressor(RegressorMixin, _BoostLossModel):
         if isinstance(self.loss, str) and self.loss == "auto":
             raise ValueError(
                 "BoostLossRegressor has no loss='auto'; name a regression loss: "
-                f"{', '.join(_losses_for('regression'))}."
+                f"{', '.join(losses_for('regression'))}."
             )
         loss = self._build_loss(self.loss)
         if loss.task != "regression":
             raise ValueError(
                 f"BoostLossRegressor: loss {loss.name!r} is a {loss.task} classification "
                 f"loss, not a regression loss. Regression losses: "
-                f"{', '.join(_losses_for('regression'))}. For class labels use "
+                f"{', '.join(losses_for('regression'))}. For class labels use "
                 "BoostLossClassifier."
             )
         return loss.validate_labels(y), loss, None
@@ -196,36 +194,8 @@ class BoostLossClassifier(ClassifierMixin, _BoostLossModel):
     # ------------------------------------------------------------------ targets
     def _choose_loss(self, target: str, n_classes: int) -> Loss:
         """Build the loss for a ``target`` kind ("binary", "multiclass", "multilabel")."""
-        name = _AUTO_LOSS[target] if isinstance(self.loss, str) and self.loss == "auto" \
-            else self.loss
-        loss = self._build_loss(name)
-        fitting = {task: ", ".join(_losses_for(task)) for task in _CLASSIFICATION_TASKS}
-        if loss.task not in _CLASSIFICATION_TASKS:
-            raise ValueError(
-                f"BoostLossClassifier: loss {loss.name!r} is a {loss.task} loss; it cannot "
-                f"fit class labels. Classification losses: binary: {fitting['binary']}; "
-                f"multiclass: {fitting['multiclass']}; multilabel: {fitting['multilabel']} "
-                "(or loss='auto'). For a numeric target use BoostLossRegressor."
-            )
-        if target == "multilabel" and loss.task != "multilabel":
-            raise ValueError(
-                f"BoostLossClassifier: y is a multilabel indicator matrix of {n_classes} "
-                f"labels, but loss {loss.name!r} is a {loss.task} loss. Losses for "
-                f"multilabel y: {fitting['multilabel']} (or loss='auto')."
-            )
-        if loss.task == "multilabel" and target != "multilabel":
-            raise ValueError(
-                f"BoostLossClassifier: loss {loss.name!r} needs y as a 2-D 0/1 indicator "
-                f"matrix (n_samples, n_labels), got {target} labels. For {target} labels "
-                f"use one of: {fitting[target]} (or loss='auto')."
-            )
-        if target == "multiclass" and loss.task == "binary":
-            raise ValueError(
-                f"BoostLossClassifier: Only binary classification is supported by loss "
-                f"{loss.name!r}, but y has {n_classes} classes. Losses for multiclass y: "
-                f"{fitting['multiclass']} (or loss='auto')."
-            )
-        return loss
+        return classification_loss("BoostLossClassifier", self.loss, self.loss_params, target,
+                                   n_classes, "BoostLossRegressor")
 
     def _prepare_target(self, y):
         if sparse.issparse(y):

@@ -50,9 +50,13 @@ from xgboost.sklearn import XGBModel, _wrap_evaluation_matrices, get_model_categ
 from .._dropin import (
     ClassLabels,
     check_loss_params,
+    check_proba,
     classification_loss,
     encode_classes,
     encode_eval_classes,
+    loss_class,
+    loss_task,
+    needs_probabilities,
     predict_classes,
     predict_proba,
     regression_loss,
@@ -88,6 +92,7 @@ class _BoostLossXGBModel:
             model, metric, params, feature_weights = self._configure_fit(
                 xgb_model, params, feature_weights
             )
+            params = {key: value for key, value in params.items() if value is not None}
             model, feature_types = get_model_categories(X, model, self.feature_types)
             train_dmatrix, evals = _wrap_evaluation_matrices(
                 missing=self.missing, X=X, y=y, group=None, qid=None,
@@ -160,6 +165,12 @@ class XGBRegressor(_BoostLossXGBModel, xgb.XGBRegressor):
         self.loss = loss
         self.loss_params = loss_params
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if self.loss is not None or self.objective is None:  # a loss takes y of shape (n,)
+            tags.target_tags.multi_output = False
+        return tags
+
     def fit(self, X, y, *, sample_weight=None, base_margin=None, eval_set=None, verbose=True,
             xgb_model=None, sample_weight_eval_set=None, base_margin_eval_set=None,
             feature_weights=None) -> XGBRegressor:
@@ -215,6 +226,14 @@ class XGBClassifier(_BoostLossXGBModel, xgb.XGBClassifier):
         super().__init__(objective=objective, **kwargs)
         self.loss = loss
         self.loss_params = loss_params
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if self.loss is not None or self.objective is None:  # the loss decides
+            task = loss_task(self.loss)
+            tags.classifier_tags.multi_class = task in (None, "multiclass")
+            tags.classifier_tags.multi_label = task in (None, "multilabel")
+        return tags
 
     def fit(self, X, y, *, sample_weight=None, base_margin=None, eval_set=None, verbose=True,
             xgb_model=None, sample_weight_eval_set=None, base_margin_eval_set=None,
@@ -273,6 +292,12 @@ class XGBClassifier(_BoostLossXGBModel, xgb.XGBClassifier):
         raw = self._raw(X, validate_features, base_margin, iteration_range)
         return raw if output_margin else predict_classes(self.loss_, raw, self.classes_)
 
+    def _check_proba(self) -> bool:
+        fitted = getattr(self, "loss_", None)
+        cls = type(fitted) if fitted is not None else loss_class(self.loss)
+        return check_proba("XGBClassifier", cls)
+
+    @needs_probabilities
     def predict_proba(self, X, validate_features: bool = True, base_margin=None,
                       iteration_range=None) -> np.ndarray:
         """``loss.transform(margin)``: (n, 2) for binary losses (columns follow
