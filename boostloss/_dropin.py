@@ -34,6 +34,7 @@ __all__ = [
     "loss_task",
     "needs_probabilities",
     "check_proba",
+    "LossClassifierMixin",
     "encode_classes",
     "encode_eval_classes",
     "predict_classes",
@@ -258,3 +259,27 @@ def predict_proba(owner: str, loss: Loss, raw: np.ndarray) -> np.ndarray:
     if proba.ndim == 1:
         return np.column_stack([1.0 - proba, proba])
     return proba
+
+
+class LossClassifierMixin:
+    """What a classifier with a ``loss`` parameter reads from it: whether ``predict_proba``
+    exists (``needs_probabilities`` calls ``_check_proba``) and scikit-learn's multiclass /
+    multilabel tags. With an engine ``objective`` and no ``loss`` the parent class decides."""
+
+    def _loss_decides(self) -> bool:
+        return self.loss is not None or getattr(self, "objective", None) is None
+
+    def _check_proba(self) -> bool:
+        fitted = getattr(self, "loss_", None)
+        if fitted is None and not self._loss_decides():
+            return True
+        cls = type(fitted) if fitted is not None else loss_class(self.loss)
+        return check_proba(type(self).__name__, cls)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if self._loss_decides():
+            task = loss_task(self.loss)
+            tags.classifier_tags.multi_class = task in (None, "multiclass")
+            tags.classifier_tags.multi_label = task in (None, "multilabel")
+        return tags

@@ -54,13 +54,11 @@ from lightgbm.sklearn import LGBMModel, _EvalFunctionWrapper, _validate_eval_set
 from sklearn.utils.validation import check_is_fitted
 
 from .._dropin import (
+    LossClassifierMixin,
     check_loss_params,
-    check_proba,
     classification_loss,
     encode_classes,
     encode_eval_classes,
-    loss_class,
-    loss_task,
     needs_probabilities,
     predict_classes,
     predict_proba,
@@ -279,7 +277,12 @@ class LGBMRegressor(_BoostLossLGBMModel, lgb.LGBMRegressor):
         return raw if raw_score else self.loss_.transform(raw)
 
 
-class LGBMClassifier(_BoostLossLGBMModel, lgb.LGBMClassifier):
+class _BoostLossLGBMClassifier(LossClassifierMixin, _BoostLossLGBMModel):
+    """One base before lightgbm's class: its ``get_params`` looks for the parameters of the
+    first or second base class only."""
+
+
+class LGBMClassifier(_BoostLossLGBMClassifier, lgb.LGBMClassifier):
     """``lightgbm.LGBMClassifier`` trained on a boostloss loss, with labels of any type.
 
     Parameters
@@ -310,14 +313,6 @@ class LGBMClassifier(_BoostLossLGBMModel, lgb.LGBMClassifier):
         super().__init__(objective=objective, **kwargs)
         self.loss = loss
         self.loss_params = loss_params
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        if self.loss is not None or self.objective is None:  # the loss decides
-            task = loss_task(self.loss)
-            tags.classifier_tags.multi_class = task in (None, "multiclass")
-            tags.classifier_tags.multi_label = task in (None, "multilabel")
-        return tags
 
     def fit(self, X, y, sample_weight=None, init_score=None, eval_set=None, eval_names=None,
             eval_sample_weight=None, eval_class_weight=None, eval_init_score=None,
@@ -389,11 +384,6 @@ class LGBMClassifier(_BoostLossLGBMModel, lgb.LGBMClassifier):
                                      validate_features=validate_features, **kwargs)
         raw = self._raw(X, start_iteration, num_iteration, validate_features, kwargs)
         return raw if raw_score else predict_classes(self.loss_, raw, self.classes_)
-
-    def _check_proba(self) -> bool:
-        fitted = getattr(self, "loss_", None)
-        cls = type(fitted) if fitted is not None else loss_class(self.loss)
-        return check_proba("LGBMClassifier", cls)
 
     @needs_probabilities
     def predict_proba(self, X, raw_score: bool = False, start_iteration: int = 0,

@@ -13,13 +13,17 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d
 
-from .._dropin import classification_loss, losses_for
+from .._dropin import (
+    LossClassifierMixin,
+    classification_loss,
+    loss_task,
+    losses_for,
+)
+from .._dropin import needs_probabilities as _needs_probabilities
 from ..losses.base import Loss
 from ._base import (
     _COMMON_PARAMS_DOC,
     _BoostLossModel,
-    _loss_class,
-    _needs_probabilities,
 )
 
 
@@ -117,7 +121,7 @@ class BoostLossRegressor(RegressorMixin, _BoostLossModel):
 
 
 
-class BoostLossClassifier(ClassifierMixin, _BoostLossModel):
+class BoostLossClassifier(LossClassifierMixin, ClassifierMixin, _BoostLossModel):
     """Gradient boosting classifier trained with a boostloss classification loss.
 
     Parameters
@@ -274,18 +278,6 @@ class BoostLossClassifier(ClassifierMixin, _BoostLossModel):
             return raw[:, 1] - raw[:, 0]
         return raw
 
-    def _check_proba(self) -> bool:
-        fitted = getattr(self, "loss_", None)
-        cls = type(fitted) if fitted is not None else _loss_class(self.loss)
-        if cls is not None and not cls.has_probabilities:
-            raise AttributeError(
-                f"predict_proba is not available for loss {cls.name!r}: it is a margin loss "
-                "and gives no probabilities. Use predict (the sign of the margin) or "
-                "decision_function, or choose a probabilistic loss such as 'logistic' or "
-                "'focal'."
-            )
-        return True
-
     @_needs_probabilities
     def predict_proba(self, X) -> np.ndarray:
         """``loss.transform(raw)``: (n, 2) for binary losses (columns follow ``classes_``),
@@ -302,16 +294,10 @@ class BoostLossClassifier(ClassifierMixin, _BoostLossModel):
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        cls = _loss_class(self.loss)
-        task = None if cls is None else cls.task
-        tags.classifier_tags.multi_class = task in (None, "multiclass")
-        tags.classifier_tags.multi_label = task in (None, "multilabel")
-        return tags
+    def __sklearn_tags__(self):  # (LossClassifierMixin's, defined here beside _more_tags)
+        return super().__sklearn_tags__()
 
     def _more_tags(self) -> dict[str, Any]:  # scikit-learn < 1.6
-        cls = _loss_class(self.loss)
-        task = None if cls is None else cls.task
+        task = loss_task(self.loss)
         return {"allow_nan": True, "binary_only": task == "binary",
                 "multilabel": task in (None, "multilabel")}

@@ -49,13 +49,11 @@ from xgboost.sklearn import XGBModel, _wrap_evaluation_matrices, get_model_categ
 
 from .._dropin import (
     ClassLabels,
+    LossClassifierMixin,
     check_loss_params,
-    check_proba,
     classification_loss,
     encode_classes,
     encode_eval_classes,
-    loss_class,
-    loss_task,
     needs_probabilities,
     predict_classes,
     predict_proba,
@@ -198,7 +196,12 @@ class XGBRegressor(_BoostLossXGBModel, xgb.XGBRegressor):
         return raw if output_margin else self.loss_.transform(raw)
 
 
-class XGBClassifier(_BoostLossXGBModel, xgb.XGBClassifier):
+class _BoostLossXGBClassifier(LossClassifierMixin, _BoostLossXGBModel):
+    """One base before xgboost's class: its ``get_params`` looks for the parameters of the
+    first or second base class only."""
+
+
+class XGBClassifier(_BoostLossXGBClassifier, xgb.XGBClassifier):
     """``xgboost.XGBClassifier`` trained on a boostloss loss, with labels of any type.
 
     Parameters
@@ -226,14 +229,6 @@ class XGBClassifier(_BoostLossXGBModel, xgb.XGBClassifier):
         super().__init__(objective=objective, **kwargs)
         self.loss = loss
         self.loss_params = loss_params
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        if self.loss is not None or self.objective is None:  # the loss decides
-            task = loss_task(self.loss)
-            tags.classifier_tags.multi_class = task in (None, "multiclass")
-            tags.classifier_tags.multi_label = task in (None, "multilabel")
-        return tags
 
     def fit(self, X, y, *, sample_weight=None, base_margin=None, eval_set=None, verbose=True,
             xgb_model=None, sample_weight_eval_set=None, base_margin_eval_set=None,
@@ -291,11 +286,6 @@ class XGBClassifier(_BoostLossXGBModel, xgb.XGBClassifier):
                                    base_margin=base_margin, iteration_range=iteration_range)
         raw = self._raw(X, validate_features, base_margin, iteration_range)
         return raw if output_margin else predict_classes(self.loss_, raw, self.classes_)
-
-    def _check_proba(self) -> bool:
-        fitted = getattr(self, "loss_", None)
-        cls = type(fitted) if fitted is not None else loss_class(self.loss)
-        return check_proba("XGBClassifier", cls)
 
     @needs_probabilities
     def predict_proba(self, X, validate_features: bool = True, base_margin=None,
