@@ -8,6 +8,7 @@ float32; a gradient or Hessian that does not fit float32 is an error, never a si
 
 from __future__ import annotations
 
+import importlib
 import weakref
 from dataclasses import dataclass
 
@@ -17,7 +18,7 @@ from ._validation import check_sample_weight
 from .losses.base import Loss
 
 __all__ = ["PreparedTarget", "prepare_target", "check_float32_range", "TargetCache",
-           "wrong_route"]
+           "wrong_route", "lazy_attributes"]
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -114,3 +115,16 @@ def wrong_route(made_by: str, expects: str, got) -> TypeError:
         f"{made_by} expects {expects} but was called {how} (got {type(got).__name__}): "
         f"{_RIGHT_ROUTES[caller]}."
     )
+
+
+def lazy_attributes(package: str, module: str, names: tuple[str, ...]):
+    """A module ``__getattr__`` for ``package`` that imports ``module`` (relative) on the
+    first access to one of ``names``: the drop-in estimators' modules import their engine,
+    which ``import boostloss.xgboost`` / ``boostloss.lightgbm`` must not."""
+
+    def __getattr__(name: str):
+        if name in names:
+            return getattr(importlib.import_module(module, package), name)
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+
+    return __getattr__

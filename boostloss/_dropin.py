@@ -35,6 +35,7 @@ __all__ = [
     "needs_probabilities",
     "check_proba",
     "LossClassifierMixin",
+    "LossParamsMixin",
     "encode_classes",
     "encode_eval_classes",
     "predict_classes",
@@ -283,3 +284,15 @@ class LossClassifierMixin:
             tags.classifier_tags.multi_class = task in (None, "multiclass")
             tags.classifier_tags.multi_label = task in (None, "multilabel")
         return tags
+
+
+class LossParamsMixin:
+    """The constructor of a drop-in estimator: ``loss`` and ``loss_params`` beside the engine
+    class's parameters (which arrive in ``**kwargs``). scikit-learn reads the parameter names
+    from this signature, the engines' ``get_params`` add their own."""
+
+    def __init__(self, *, loss: str | Loss | None = None, loss_params: dict | None = None,
+                 objective=None, **kwargs) -> None:
+        super().__init__(objective=objective, **kwargs)
+        self.loss = loss
+        self.loss_params = loss_params

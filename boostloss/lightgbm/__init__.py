@@ -55,7 +55,7 @@ from typing import Any
 
 import numpy as np
 
-from .._adapter import prepare_target
+from .._adapter import lazy_attributes, prepare_target
 from ..losses.base import Loss
 from ..registry import get_loss, resolve_loss
 from ._callables import (
@@ -91,15 +91,7 @@ __all__ = [
 
 # the drop-in estimators subclass lightgbm's own: their module imports lightgbm, so it is
 # loaded on first access (``import boostloss.lightgbm`` must work without lightgbm)
-_ESTIMATORS = ("LGBMRegressor", "LGBMClassifier")
-
-
-def __getattr__(name: str):
-    if name in _ESTIMATORS:
-        from . import _estimators
-
-        return getattr(_estimators, name)
-    raise AttributeError(f"module 'boostloss.lightgbm' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, "._estimators", ("LGBMRegressor", "LGBMClassifier"))
 
 
 def objective(loss: str | Loss, **loss_params: Any) -> LightGBMObjective:

@@ -55,6 +55,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._dropin import (
     LossClassifierMixin,
+    LossParamsMixin,
     check_loss_params,
     classification_loss,
     encode_classes,
@@ -81,7 +82,7 @@ def _split_eval_metric(eval_metric) -> tuple[list[str], list]:
             [_EvalFunctionWrapper(m) for m in metrics if callable(m)])
 
 
-class _BoostLossLGBMModel:
+class _BoostLossLGBMModel(LossParamsMixin):
     """What both drop-in classes add to LightGBM's ``LGBMModel``."""
 
     _engine_class: type
@@ -235,12 +236,6 @@ class LGBMRegressor(_BoostLossLGBMModel, lgb.LGBMRegressor):
 
     _engine_class = lgb.LGBMRegressor
 
-    def __init__(self, *, loss: str | Loss | None = None, loss_params: dict | None = None,
-                 objective=None, **kwargs: Any) -> None:
-        super().__init__(objective=objective, **kwargs)
-        self.loss = loss
-        self.loss_params = loss_params
-
     def fit(self, X, y, sample_weight=None, init_score=None, eval_set=None, eval_names=None,
             eval_sample_weight=None, eval_init_score=None, eval_metric=None,
             feature_name="auto", categorical_feature="auto", callbacks=None, init_model=None,
@@ -307,12 +302,6 @@ class LGBMClassifier(_BoostLossLGBMClassifier, lgb.LGBMClassifier):
     """
 
     _engine_class = lgb.LGBMClassifier
-
-    def __init__(self, *, loss: str | Loss | None = None, loss_params: dict | None = None,
-                 objective=None, **kwargs: Any) -> None:
-        super().__init__(objective=objective, **kwargs)
-        self.loss = loss
-        self.loss_params = loss_params
 
     def fit(self, X, y, sample_weight=None, init_score=None, eval_set=None, eval_names=None,
             eval_sample_weight=None, eval_class_weight=None, eval_init_score=None,

@@ -66,6 +66,7 @@ from typing import Any
 
 import numpy as np
 
+from .._adapter import lazy_attributes
 from ..losses.base import Loss
 from ..registry import get_loss, resolve_loss
 from ._callables import (
@@ -96,15 +97,7 @@ __all__ = [
 
 # the drop-in estimators subclass xgboost's own: their module imports xgboost, so it is
 # loaded on first access (``import boostloss.xgboost`` must work without xgboost)
-_ESTIMATORS = ("XGBRegressor", "XGBClassifier")
-
-
-def __getattr__(name: str):
-    if name in _ESTIMATORS:
-        from . import _estimators
-
-        return getattr(_estimators, name)
-    raise AttributeError(f"module 'boostloss.xgboost' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, "._estimators", ("XGBRegressor", "XGBClassifier"))
 
 ZERO_HESSIAN_LOSSES = ("absolute_error", "quantile")
 ZERO_HESSIAN_STRATEGIES = ("native", "refit", "surrogate", "constant")

@@ -50,6 +50,7 @@ from xgboost.sklearn import XGBModel, _wrap_evaluation_matrices, get_model_categ
 from .._dropin import (
     ClassLabels,
     LossClassifierMixin,
+    LossParamsMixin,
     check_loss_params,
     classification_loss,
     encode_classes,
@@ -67,7 +68,7 @@ __all__ = ["XGBRegressor", "XGBClassifier"]
 _OWN_PARAMS = {"loss", "loss_params"}
 
 
-class _BoostLossXGBModel:
+class _BoostLossXGBModel(LossParamsMixin):
     """What both drop-in classes add to XGBoost's ``XGBModel``."""
 
     loss: Any
@@ -157,12 +158,6 @@ class XGBRegressor(_BoostLossXGBModel, xgb.XGBRegressor):
     ``predict(X, output_margin=True)`` the margin, intercept included.
     """
 
-    def __init__(self, *, loss: str | Loss | None = None, loss_params: dict | None = None,
-                 objective=None, **kwargs: Any) -> None:
-        super().__init__(objective=objective, **kwargs)
-        self.loss = loss
-        self.loss_params = loss_params
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         if self.loss is not None or self.objective is None:  # a loss takes y of shape (n,)
@@ -223,12 +218,6 @@ class XGBClassifier(_BoostLossXGBClassifier, xgb.XGBClassifier):
     probabilities (margin losses raise AttributeError); ``decision_function`` and
     ``predict(X, output_margin=True)`` give the margins, intercept included.
     """
-
-    def __init__(self, *, loss: str | Loss | None = None, loss_params: dict | None = None,
-                 objective=None, **kwargs: Any) -> None:
-        super().__init__(objective=objective, **kwargs)
-        self.loss = loss
-        self.loss_params = loss_params
 
     def fit(self, X, y, *, sample_weight=None, base_margin=None, eval_set=None, verbose=True,
             xgb_model=None, sample_weight_eval_set=None, base_margin_eval_set=None,
