@@ -430,3 +430,17 @@ def test_import_boostloss_imports_no_engine():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_parent_classes_warn_when_a_custom_objective_would_predict_raw_scores(engine):
+    X, y = _regression(positive=True)
+    if engine == "xgboost":
+        model = xgb.XGBRegressor(objective=bl_xgb.sklearn_objective("poisson"), **FAST[engine])
+        match = r"predict\(\) returns log\(mean\)"
+    else:
+        model = lgb.LGBMRegressor(objective=bl_lgb.sklearn_objective("poisson"), **FAST[engine])
+        match = "return raw scores"
+    with pytest.warns(UserWarning, match=match):
+        model.fit(X, y)
+    assert np.mean(model.predict(X)) < 0.5 * np.mean(y)  # what the warning is about

@@ -16,12 +16,14 @@ pickles) that turn LightGBM's signature into the loss's private fast path
 
 from __future__ import annotations
 
+import warnings
 import weakref
 from typing import Any
 
 import numpy as np
 
 from .._adapter import PreparedTarget, check_float32_range, prepare_target, wrong_route
+from ..links import IdentityLink
 from ..losses.base import Loss
 from ._engine import dataset_label, dataset_weight, require_lightgbm
 
@@ -204,11 +206,15 @@ class LightGBMSklearnObjective(_LossCallable):
     def __init__(self, loss: Loss) -> None:
         check_engine_loss(loss, "scikit-learn objective")
         super().__init__(loss)
+        self._warned = False
 
     def __call__(self, y_true, y_pred, weight=None):
         # (weight has a default only so that lgb.train's 2-argument call reaches the TypeError
         # below; LightGBM's wrapper counts 3 parameters and passes the weights)
         _check_arrays("sklearn_objective", y_pred)
+        if not self._warned:
+            self._warned = True
+            self._warn_raw_predictions()
         anchor = y_true if isinstance(y_true, np.ndarray) else None
         if anchor is None:
             target = prepare_target(self.loss, y_true, weight)
@@ -217,6 +223,18 @@ class LightGBMSklearnObjective(_LossCallable):
         raw = np.asarray(y_pred, dtype=np.float64)
         check_raw_shape(self.loss, target, raw, "y_true")
         return engine_grad_hess(self.loss, target, raw)
+
+
+    def _warn_raw_predictions(self) -> None:
+        loss = self.loss
+        if loss.task == "regression" and isinstance(loss.link, IdentityLink):
+            return
+        warnings.warn(
+            f"{loss.name}: with a custom objective LGBMRegressor.predict and "
+            "LGBMClassifier.predict / predict_proba return raw scores (no link, no class "
+            f"labels) and training starts from 0. boostloss.lightgbm.LGBMRegressor / "
+            f"LGBMClassifier(loss={loss.name!r}) start from the loss's best constant and "
+            "predict means, labels and probabilities.", UserWarning, stacklevel=2)
 
 
 def _check_arrays(maker: str, y_pred) -> None:

@@ -10,6 +10,7 @@ shaped like XGBoost's ``predt``. Shapes are checked against the labels so that a
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ from .._adapter import (
     prepare_target,
     wrong_route,
 )
+from ..links import LogLink
 from ..losses.base import Loss
 from ._refit import LeafRefit
 from ._surrogate import absolute_error_grad_hess, quantile_grad_hess
@@ -237,6 +239,12 @@ class XGBoostSklearnObjective(_PicklesOnlyTheLoss):
         ):
             return last[2]
         target = prepare_target(self.loss, labels, weight)
+        if self._last is None and isinstance(self.loss.link, LogLink):
+            warnings.warn(
+                f"{self.loss.name} has a log link, which XGBRegressor does not know: with this "
+                "objective its predict() returns log(mean). boostloss.xgboost.XGBRegressor("
+                f"loss={self.loss.name!r}) predicts the mean (or apply loss.transform to "
+                "predict(X, output_margin=True)).", UserWarning, stacklevel=2)
         self._last = (labels.copy(), None if weight is None else weight.copy(), target)
         return target
 
