@@ -15,9 +15,18 @@ The manual way with plain ``xgb.train`` needs one extra line, the intercept::
     raw = booster.predict(dtest, output_margin=True)        # margins, intercept included
 
 (or ``dtrain.set_base_margin(np.full(dtrain.num_row(), init))``, which must then be repeated
-on every evaluation and prediction DMatrix). Multi-output losses take the (k,) init score as
-``params["base_score"] = list(init)`` (XGBoost >= 3.1) plus ``num_class=k`` (multiclass) or
-``num_target=k`` (multi-quantile, multilabel).
+on every evaluation and prediction DMatrix). For multi-output losses ``init_score`` returns
+a list of k Python floats, which XGBoost >= 3.1 takes as ``params["base_score"]`` (a list of
+numpy scalars, ``list(loss.init_score(y))``, is a JSON error inside XGBoost: it parses the
+list's ``str``), plus ``num_class=k`` (multiclass) or ``num_target=k`` (multi-quantile,
+multilabel).
+
+With XGBoost's scikit-learn classes, use the drop-in ``boostloss.xgboost.XGBRegressor`` /
+``XGBClassifier(loss=...)`` (``boostloss.xgboost._estimators``); ``sklearn_objective`` and
+``sklearn_metric`` are the callables for the engine's own classes, and a callable handed to
+the wrong API (this module's ``objective`` to ``XGBRegressor(objective=...)``, a
+``sklearn_objective`` to ``xgb.train``, either to LightGBM) raises a TypeError naming the
+one that fits.
 
 Engine facts this module relies on (verified on xgboost 3.2):
 
