@@ -444,3 +444,18 @@ def test_the_parent_classes_warn_when_a_custom_objective_would_predict_raw_score
     with pytest.warns(UserWarning, match=match):
         model.fit(X, y)
     assert np.mean(model.predict(X)) < 0.5 * np.mean(y)  # what the warning is about
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_training_data_as_eval_set_is_evaluated_as_training_data(engine):
+    X, y = _binary()
+    model = CLASSIFIER[engine](loss="focal", **FAST[engine])
+    if engine == "xgboost":
+        model.fit(X, y, eval_set=[(X, y)], verbose=False)
+        history = model.evals_result()["validation_0"]["focal"]
+    else:
+        model.fit(X, y, eval_X=X, eval_y=y)
+        history = model.evals_result_["training"]["focal"]
+    codes = (y == "spam").astype(float)
+    assert history[-1] == pytest.approx(
+        model.loss_.metric(codes, model.decision_function(X)), rel=1e-5)

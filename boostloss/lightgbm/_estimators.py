@@ -134,6 +134,7 @@ class _BoostLossLGBMModel(LossParamsMixin):
         if chosen:
             params["metric"] = chosen
 
+        given = (X, y)  # an eval pair that is the training data shares its Dataset
         if isinstance(X, pd_DataFrame):
             self.n_features_in_ = X.shape[1]
         else:
@@ -147,7 +148,7 @@ class _BoostLossLGBMModel(LossParamsMixin):
                                 feature_name=feature_name, params=params)
         valid_sets = []
         for i, (X_valid, y_valid) in enumerate(eval_set or []):
-            if X_valid is X and y_valid is y:
+            if X_valid is given[0] and y_valid is given[1]:
                 valid_sets.append(train_set)
                 continue
             valid_sets.append(lgb.Dataset(
