@@ -58,6 +58,9 @@ __all__ = [
     "cqr_scores",
     "calibrate_pairs",
     "apply_shifts",
+    "stream_alphas",
+    "stream_scores",
+    "stream_shifts",
     "min_calibration_samples",
     "rearrange",
 ]
@@ -139,34 +142,78 @@ def conformal_quantile(
     return float(sorted_scores[k]) if k < n else math.inf
 
 
+def stream_alphas(levels: np.ndarray, pairs: list[tuple[int, int]], symmetric: bool
+                  ) -> np.ndarray:
+    """Target miscoverage of every score stream, shape (m,).
+
+    Symmetric: one stream per pair (innermost first), ``alpha = 2 tau``. Asymmetric: two
+    streams per pair, lower then upper, each ``alpha / 2 = tau``.
+    """
+    alphas = np.array([2.0 * levels[lower] for lower, _ in pairs])
+    return alphas if symmetric else np.repeat(alphas / 2.0, 2)
+
+
+def stream_scores(sorted_quantiles: np.ndarray, y: np.ndarray,
+                  pairs: list[tuple[int, int]], symmetric: bool) -> np.ndarray:
+    """Conformity scores of every row on every stream, shape (n, m).
+
+    Symmetric: ``max(lo - y, y - hi)`` per pair. Asymmetric: ``lo - y`` and ``y - hi`` per
+    pair (the lower bound misses iff ``lo - y > Q_lo``, the upper iff ``y - hi > Q_hi``).
+    """
+    columns = []
+    for lower, upper in pairs:
+        below, above = sorted_quantiles[:, lower] - y, y - sorted_quantiles[:, upper]
+        columns += [np.maximum(below, above)] if symmetric else [below, above]
+    return np.column_stack(columns) if columns else np.empty((y.size, 0))
+
+
+def stream_shifts(thresholds: np.ndarray, symmetric: bool) -> np.ndarray:
+    """Per-stream thresholds (..., m) -> shifts (..., p, 2) of (lower, upper) bounds, made
+    non-decreasing from inner to outer pairs (keeps every guarantee under the sort)."""
+    thresholds = np.asarray(thresholds, dtype=np.float64)
+    if symmetric:
+        shifts = np.repeat(thresholds[..., None], 2, axis=-1)
+    else:
+        shifts = thresholds.reshape(*thresholds.shape[:-1], -1, 2)
+    return np.maximum.accumulate(shifts, axis=-2) if shifts.shape[-2] else shifts
+
+
 def calibrate_pairs(
     sorted_quantiles: np.ndarray,
     y: np.ndarray,
     levels: np.ndarray,
     pairs: list[tuple[int, int]],
     sample_weight: np.ndarray | None = None,
+    *,
+    symmetric: bool = True,
 ) -> np.ndarray:
     """CQR shifts for every central pair, non-decreasing from inner to outer pairs.
 
     ``sorted_quantiles`` is the rearranged (row-sorted) model output on the calibration
-    set, (n, q). Returns ``shifts`` of shape (len(pairs),) in the order of ``pairs``
-    (innermost first); ``inf`` where the calibration set is too small for that pair.
+    set, (n, q). Returns ``shifts`` of shape (len(pairs), 2): the (lower, upper) shift of
+    each pair in the order of ``pairs`` (innermost first), equal columns when
+    ``symmetric``; ``inf`` where the calibration set is too small for that pair.
+    Asymmetric CQR calibrates each bound at ``alpha / 2`` (Romano et al. 2019, Sec. 6):
+    ``P(y < lo - Q_lo) <= alpha/2`` and ``P(y > hi + Q_hi) <= alpha/2``, so the interval
+    covers with probability ``>= 1 - alpha`` and each tail is controlled on its own.
     """
-    shifts = np.empty(len(pairs))
-    for p, (lower, upper) in enumerate(pairs):
-        scores = cqr_scores(y, sorted_quantiles[:, lower], sorted_quantiles[:, upper])
-        alpha = 2.0 * levels[lower]
-        shifts[p] = conformal_quantile(scores, alpha, sample_weight)
-    # Outer pairs are shifted at least as far as inner ones: keeps the guarantees under sort.
-    return np.maximum.accumulate(shifts) if shifts.size else shifts
+    scores = stream_scores(sorted_quantiles, y, pairs, symmetric)
+    alphas = stream_alphas(levels, pairs, symmetric)
+    thresholds = np.array([
+        conformal_quantile(scores[:, j], alphas[j], sample_weight) for j in range(alphas.size)
+    ])
+    return stream_shifts(thresholds, symmetric)
 
 
 def apply_shifts(
     sorted_quantiles: np.ndarray, pairs: list[tuple[int, int]], shifts: np.ndarray
 ) -> np.ndarray:
-    """Widen (or narrow, for a negative shift) every central pair, then sort each row."""
+    """Widen (or narrow, for a negative shift) every central pair, then sort each row.
+
+    ``shifts`` is (p, 2) for all rows, or (n, p, 2) with one set of shifts per row.
+    """
     shifted = sorted_quantiles.copy()
-    for (lower, upper), shift in zip(pairs, shifts, strict=True):
-        shifted[:, lower] -= shift
-        shifted[:, upper] += shift
+    for p, (lower, upper) in enumerate(pairs):
+        shifted[:, lower] -= shifts[..., p, 0]
+        shifted[:, upper] += shifts[..., p, 1]
     return rearrange(shifted)
