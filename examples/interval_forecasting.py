@@ -107,7 +107,7 @@ def main() -> None:
         table = evaluate_intervals(y_test, quantiles, model.levels_, coverage=0.9)
         print(f"{label:<18}{table['coverage']:>10.3f}{table['mean_width']:>10.3f}"
               f"{table['interval_score']:>16.3f}{table['mean_pinball']:>10.4f}{seconds:>8.1f}")
-    shifts = models["conformal (CQR)"].calibration_shifts_
+    shifts = models["conformal (CQR)"].calibration_shifts_[:, 0]
     levels = models["conformal (CQR)"].calibration_levels_
     print("conformal shifts Q per interval: " + ", ".join(
         f"{1 - 2 * lvl:.0%}: {q:+.3f}" for lvl, q in zip(levels, shifts, strict=True)))

@@ -131,20 +131,21 @@ quantile_rows = hnp.arrays(
 @settings(max_examples=200, deadline=None)
 @given(
     raw=quantile_rows,
-    shifts=hnp.arrays(np.float64, 3, elements=st.floats(-1e6, 1e6, allow_nan=False)),
+    shifts=hnp.arrays(np.float64, (3, 2), elements=st.floats(-1e6, 1e6, allow_nan=False)),
 )
 def test_shifted_quantiles_never_cross_and_only_widen(raw, shifts):
-    """Any raw output (crossing or not) and any shifts, negative included: sorted columns;
-    with shifts non-decreasing outwards every central interval contains its shifted pair."""
+    """Any raw output (crossing or not) and any (lower, upper) shifts, negative and
+    asymmetric included: sorted columns; with shifts non-decreasing outwards (per bound)
+    every central interval contains its shifted pair."""
     pairs, _ = central_pairs(np.array(FAN))
     out = apply_shifts(rearrange(raw), pairs, shifts)
     assert np.all(np.diff(out, axis=1) >= 0)
-    nested = np.maximum.accumulate(shifts)
+    nested = np.maximum.accumulate(shifts, axis=0)
     out = apply_shifts(rearrange(raw), pairs, nested)
     base = rearrange(raw)
-    for (lo, hi), shift in zip(pairs, nested, strict=True):
-        assert np.all(out[:, lo] <= base[:, lo] - shift)
-        assert np.all(out[:, hi] >= base[:, hi] + shift)
+    for (lo, hi), (shift_lo, shift_hi) in zip(pairs, nested, strict=True):
+        assert np.all(out[:, lo] <= base[:, lo] - shift_lo)
+        assert np.all(out[:, hi] >= base[:, hi] + shift_hi)
 
 
 def test_calibrate_pairs_makes_shifts_nondecreasing_outwards():
@@ -156,10 +157,16 @@ def test_calibrate_pairs_makes_shifts_nondecreasing_outwards():
     # be natural; make the inner one need a large shift instead.
     raw = np.column_stack([np.full(500, v) for v in (-0.5, -0.4, -0.1, 0.0, 0.1, 0.4, 0.5)])
     shifts = calibrate_pairs(raw, y, levels, pairs)
-    assert np.all(np.diff(shifts) >= 0)
+    assert shifts.shape == (3, 2) and np.all(shifts[:, 0] == shifts[:, 1])
+    assert np.all(np.diff(shifts, axis=0) >= 0)
     # The innermost pair's shift is its own conformal quantile (nothing inside it).
     own = conformal_quantile(cqr_scores(y, raw[:, 2], raw[:, 4]), 0.5)
-    assert shifts[0] == own
+    assert shifts[0, 0] == own
+    # Asymmetric: each bound at alpha / 2 on its own signed score, nested per bound.
+    asym = calibrate_pairs(raw, y, levels, pairs, symmetric=False)
+    assert np.all(np.diff(asym, axis=0) >= 0)
+    assert asym[0, 0] == conformal_quantile(raw[:, 2] - y, 0.25)
+    assert asym[0, 1] == conformal_quantile(y - raw[:, 4], 0.25)
 
 
 # ---------------------------------------------------------------------------
@@ -191,13 +198,14 @@ def test_no_crossing_on_any_input(fitted_fan):
 
 
 @pytest.mark.parametrize("shifts", [[-5.0, -5.0, -5.0], [-50.0, 0.0, 3.0], [2.0, -1.0, -40.0],
-                                    [1e6, -1e6, 0.0]])
+                                    [1e6, -1e6, 0.0], [[3.0, -60.0], [-2.0, 1.0], [0.0, 1e6]]])
 def test_no_crossing_after_adversarial_shifts(fitted_fan, shifts):
     """Negative (interval-collapsing) and non-monotone shifts set by hand still give
     sorted columns: the final sort does not rely on the shifts being sensible."""
     X = adversarial_inputs(fitted_fan.n_features_in_)["gaussian"]
     model = pickle.loads(pickle.dumps(fitted_fan))
-    model.calibration_shifts_ = np.array(shifts)
+    shifts = np.array(shifts, dtype=np.float64)
+    model.calibration_shifts_ = shifts if shifts.ndim == 2 else np.column_stack([shifts] * 2)
     q = model.predict_quantiles(X)
     assert np.all(np.diff(q, axis=1) >= 0)
 
@@ -260,7 +268,7 @@ def test_time_ordered_split_uses_the_last_rows_and_the_cqr_quantile(backend):
     raw = np.sort(model._predict_raw(X[cut:]), axis=1)
     scores = cqr_scores(y[cut:], raw[:, 0], raw[:, 2])
     k = math.ceil(121 * 0.9)
-    assert model.calibration_shifts_[0] == np.sort(scores)[k - 1]
+    assert model.calibration_shifts_.tolist() == [[np.sort(scores)[k - 1]] * 2]
     assert model.calibration_levels_.tolist() == [0.05]
 
 
@@ -442,7 +450,7 @@ def test_sample_weight_is_used(data):
     plain = small_model().fit(X, y)
     weighted = small_model().fit(X, y, sample_weight=weight)
     assert not np.allclose(plain.predict_quantiles(X), weighted.predict_quantiles(X))
-    assert plain.calibration_shifts_[0] != weighted.calibration_shifts_[0]
+    assert plain.calibration_shifts_[0, 0] != weighted.calibration_shifts_[0, 0]
 
 
 def test_pandas_feature_names_and_grid_search(data):

@@ -36,11 +36,46 @@ __all__ = ["cv_plus_rank", "cv_plus_bounds", "fold_ids"]
 _CHUNK_ELEMENTS = 1 << 22  # rows x scores per block of the (n_test, n) matrix
 
 
-def fold_ids(n_samples: int, cv: int, *, shuffle: bool, rng) -> np.ndarray:
-    """Fold number of every row, shape (n,): ``cv`` folds of (near) equal size, contiguous
-    blocks in row order when ``shuffle`` is False."""
-    folds = np.arange(n_samples) * cv // n_samples
-    return rng.permutation(folds) if shuffle else folds
+def fold_ids(n_samples: int, cv, X, y, *, shuffle: bool, rng) -> np.ndarray:
+    """Fold number of every row, shape (n,).
+
+    ``cv`` an integer ``K >= 2``: ``K`` folds of (near) equal size, random with ``rng`` when
+    ``shuffle``, else contiguous blocks in row order. A splitter (an object with ``split``)
+    or an iterable of ``(train, test)`` index pairs: fold ``k`` is test part ``k``, and the
+    test parts must cover every row exactly once.
+    """
+    if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool):
+        if not 2 <= cv <= n_samples // 2:
+            raise ValueError(
+                f"cv={cv!r} folds: calibration='cv+' needs 2 <= cv <= n_samples // 2 "
+                f"({n_samples // 2} here, 2 rows per fold at least). Use fewer folds or more "
+                "rows."
+            )
+        folds = np.arange(n_samples) * int(cv) // n_samples
+        return rng.permutation(folds) if shuffle else folds
+    splits = cv.split(X, y) if hasattr(cv, "split") else cv
+    try:
+        tests = [np.asarray(test).reshape(-1) for _, test in splits]
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"cv must be an integer >= 2, a splitter with split(X, y) or an iterable of "
+            f"(train, test) index pairs, got {type(cv).__name__} ({error})."
+        ) from None
+    folds = np.full(n_samples, -1)
+    for k, test in enumerate(tests):
+        if test.dtype == bool:
+            test = np.flatnonzero(test)
+        if not np.issubdtype(test.dtype, np.integer) or np.any((test < 0) | (test >= n_samples)) \
+                or np.any(folds[test] >= 0):
+            break
+        folds[test] = k
+    if len(tests) < 2 or np.any(folds < 0) or np.unique(folds).size != len(tests):
+        raise ValueError(
+            f"cv must give at least 2 (train, test) splits whose test parts cover each of the "
+            f"{n_samples} rows exactly once (as KFold does); got {len(tests)} splits that do "
+            "not. Pass an integer number of folds instead."
+        )
+    return folds
 
 
 def cv_plus_rank(n_samples: int, alpha: float) -> int:

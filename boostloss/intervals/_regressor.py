@@ -177,8 +177,11 @@ class QuantileIntervalRegressor(RegressorMixin, BaseEstimator):
         a calibrated bound (``a = alpha``, or ``alpha / 2`` with ``symmetric=False``; 9 for
         a symmetric 90% interval, 19 for 95%), or ``fit`` raises ValueError. CV+ needs as
         many rows in total.
-    cv : int >= 2, default=5
-        Folds of ``calibration="cv+"`` (ignored otherwise).
+    cv : int >= 2, splitter or iterable of (train, test), default=5
+        Folds of ``calibration="cv+"`` (ignored otherwise): a number of folds, a
+        scikit-learn splitter (``KFold(...)``, its ``split(X, y)`` is used) or its list of
+        splits. The test parts must cover every row exactly once; fold ``k``'s models are
+        fit on all rows outside test part ``k``.
     symmetric : bool, default=True
         True: one shift per interval (``max`` score). False: asymmetric CQR, separate lower
         and upper shifts at ``alpha / 2`` each.
@@ -313,9 +316,6 @@ colsample, reg_lambda, engine_params, random_state :
             "calibration_fraction", self.calibration_fraction, low=0.0, high=1.0,
             low_open=True, high_open=True,
         )
-        if (not isinstance(self.cv, (int, np.integer)) or isinstance(self.cv, bool)
-                or self.cv < 2):
-            raise ValueError(f"cv must be an integer >= 2 (the number of folds), got {self.cv!r}.")
         for name in ("symmetric", "time_ordered"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}.")
@@ -464,16 +464,12 @@ colsample, reg_lambda, engine_params, random_state :
                 "the weights."
             )
         n = X.shape[0]
-        folds_count = int(self.cv)
-        if n < 2 * folds_count:
-            raise ValueError(
-                f"calibration='cv+' with cv={folds_count} needs at least {2 * folds_count} rows "
-                f"(2 per fold), got {n}. Use fewer folds or more rows."
-            )
-        self._check_enough_rows(n, n - math.ceil(n / folds_count), "CV+ calibration", levels,
-                                pairs, f"n_samples={n} with cv={folds_count}")
-        folds = fold_ids(n, folds_count, shuffle=not self.time_ordered,
+        folds = fold_ids(n, self.cv, X, y, shuffle=not self.time_ordered,
                          rng=check_random_state(self.random_state))
+        folds_count = int(folds.max()) + 1
+        largest = int(np.bincount(folds).max())
+        self._check_enough_rows(n, n - largest, "CV+ calibration", levels, pairs,
+                                f"n_samples={n} with {folds_count} folds")
         self.estimators_ = []
         scores = np.empty((n, stream_alphas(levels, pairs, self.symmetric).size))
         for k in range(folds_count):
