@@ -53,8 +53,10 @@ def fold_ids(n_samples: int, cv, X, y, *, shuffle: bool, rng) -> np.ndarray:
             )
         folds = np.arange(n_samples) * int(cv) // n_samples
         return rng.permutation(folds) if shuffle else folds
-    splits = cv.split(X, y) if hasattr(cv, "split") else cv
     try:
+        if isinstance(cv, (str, bytes)):
+            raise TypeError("a string")
+        splits = cv.split(X, y) if hasattr(cv, "split") else cv
         tests = [np.asarray(test).reshape(-1) for _, test in splits]
     except (TypeError, ValueError) as error:
         raise ValueError(
