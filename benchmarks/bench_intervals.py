@@ -10,6 +10,12 @@ Three methods per engine, same boosting parameters (rounds, learning rate, depth
 (b) ``boostloss``: ``QuantileIntervalRegressor(calibration=None)``, fit on all fit rows.
 (c) ``boostloss+CQR``: ``QuantileIntervalRegressor(calibration="conformal")``: the models
     see 75% of the fit rows, the other 25% calibrate (split-conformal CQR).
+(d) ``CQR asym``: the same with ``symmetric=False`` (lower and upper shifts at alpha/2 each).
+(e) ``CV+``: ``calibration="cv+"``, 5 folds: every row fits and calibrates out of fold.
+(f) ``MAPIE CQR`` / ``MAPIE CV+`` (LightGBM rows only): MAPIE's
+    ``ConformalizedQuantileRegressor`` on the same 75/25 split and
+    ``CrossConformalizedQuantileRegressor(method="plus", cv=5)``, both with
+    ``LGBMRegressor(objective="quantile")`` and the same boosting parameters.
 
 Data (shipped in ``datasets/``):
 
@@ -34,6 +40,22 @@ correlation between them. Expected coverage of (c) on exchangeable data lies in
     python benchmarks/bench_intervals.py                    # all datasets, both engines
     python benchmarks/bench_intervals.py --datasets engel --repeats 40 --engines lightgbm
     python benchmarks/bench_intervals.py --timing          # also: LightGBM levels in parallel
+    python benchmarks/bench_intervals.py --online          # only the online table below
+
+Online (``--online``, also part of the default run): one-step-ahead intervals on the
+shipped series and a synthetic series (2,000 steps, the noise triples at step 1,100, the
+level jumps by 4 noise units at 1,500), lag features as above, the model fit on the first
+half (``time_ordered=True``, last 25% of it calibrates), then each later step is forecast
+and its target fed back, no refit (``bl.intervals.backtest``). boostloss: split CQR kept
+as fitted (``adaptation=None``), then ``aci``, ``dtaci``, ``pid`` on the split calibration
+("split aci", ...) and on ``calibration="cv+"`` ("cv+ aci", ...: the 5 contiguous-fold
+models' mean forecast, the out-of-fold scores of all fit rows start the window). MAPIE 1.x
+``TimeSeriesRegressor`` with an ``LGBMRegressor`` (squared error, same boosting
+parameters) on ``BlockBootstrap(10 resamplings, 10 blocks)`` as in MAPIE's time-series
+tutorial: ``aci`` (``adapt_conformal_inference`` with gamma 0.01 and 0.05, then ``update``
+at every step) and ``enbpi`` (``update`` at every step). Columns: long-run coverage, the
+worst coverage over 200 consecutive steps, the mean width (infinite intervals excluded;
+"inf" counts them) and seconds.
 """
 
 from __future__ import annotations
@@ -45,7 +67,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from boostloss.datasets import load_dataset, load_series, make_heteroscedastic, make_lag_features
-from boostloss.intervals import QuantileIntervalRegressor, evaluate_intervals
+from boostloss.intervals import QuantileIntervalRegressor, backtest, evaluate_intervals
 
 COVERAGE = 0.9
 LEVELS = [0.05, 0.5, 0.95]
@@ -129,14 +151,47 @@ def native_lightgbm(X_fit, y_fit, X_test, seed, n_jobs):
     return np.column_stack(columns)
 
 
-def boostloss_model(backend, calibration, time_ordered, seed, n_jobs):
+def boostloss_model(backend, calibration, time_ordered, seed, n_jobs, **params):
     return QuantileIntervalRegressor(
         coverage=COVERAGE, quantiles=LEVELS, backend=backend, calibration=calibration,
-        time_ordered=time_ordered, random_state=seed, n_jobs=n_jobs, **BOOSTING,
+        time_ordered=time_ordered, random_state=seed, n_jobs=n_jobs, **BOOSTING, **params,
     )
 
 
-METHODS = ("native", "boostloss", "boostloss+CQR")
+METHODS = ("native", "boostloss", "boostloss+CQR", "CQR asym", "CV+", "MAPIE CQR", "MAPIE CV+")
+CALIBRATION = {"boostloss": (None, True), "boostloss+CQR": ("conformal", True),
+               "CQR asym": ("conformal", False), "CV+": ("cv+", True)}
+
+
+def lgbm_quantile(seed, n_jobs):
+    from lightgbm import LGBMRegressor
+
+    return LGBMRegressor(objective="quantile", alpha=0.5, n_estimators=BOOSTING["n_estimators"],
+                         learning_rate=BOOSTING["learning_rate"], max_depth=BOOSTING["max_depth"],
+                         random_state=seed, n_jobs=n_jobs, verbosity=-1)
+
+
+def mapie_method(method, task, fit, test, seed, n_jobs):
+    """MAPIE's split CQR (same 75/25 split as boostloss) or CQR with CV+; (n_test, 3)."""
+    from mapie.regression import ConformalizedQuantileRegressor, CrossConformalizedQuantileRegressor
+
+    X_fit, y_fit, X_test = task.X[fit], task.y[fit], task.X[test]
+    if method == "MAPIE CQR":
+        n_cal = int(np.ceil(0.25 * y_fit.size))
+        order = (np.arange(y_fit.size) if task.time_series
+                 else np.random.default_rng(seed).permutation(y_fit.size))
+        train, cal = order[:-n_cal], order[-n_cal:]
+        model = ConformalizedQuantileRegressor(lgbm_quantile(seed, n_jobs), confidence_level=COVERAGE)
+        model.fit(X_fit[train], y_fit[train]).conformalize(X_fit[cal], y_fit[cal])
+    else:
+        model = CrossConformalizedQuantileRegressor(lgbm_quantile(seed, n_jobs),
+                                                    confidence_level=COVERAGE, method="plus",
+                                                    cv=5, random_state=seed)
+        model.fit_conformalize(X_fit, y_fit)
+        n_cal = y_fit.size
+    point, bounds = model.predict_interval(X_test)
+    quantiles = np.column_stack([bounds[:, 0, 0], point, bounds[:, 1, 0]])
+    return quantiles, quantiles, n_cal
 
 
 def run_method(method, backend, task, fit, test, seed, n_jobs):
@@ -145,8 +200,11 @@ def run_method(method, backend, task, fit, test, seed, n_jobs):
         run = native_xgboost if backend == "xgboost" else native_lightgbm
         quantiles = run(X_fit, y_fit, X_test, seed, n_jobs)
         return quantiles, quantiles, 0
-    calibration = "conformal" if method == "boostloss+CQR" else None
-    model = boostloss_model(backend, calibration, task.time_series, seed, n_jobs)
+    if method.startswith("MAPIE"):
+        return mapie_method(method, task, fit, test, seed, n_jobs)
+    calibration, symmetric = CALIBRATION[method]
+    model = boostloss_model(backend, calibration, task.time_series, seed, n_jobs,
+                            symmetric=symmetric)
     model.fit(X_fit, y_fit)
     quantiles = model.predict_quantiles(X_test)  # sorted: never crosses
     assert np.all(np.diff(quantiles, axis=1) >= 0)
@@ -179,6 +237,8 @@ def benchmark(names, engines, repeats, series_blocks, seed, n_jobs) -> list[dict
               f"test rows per split ~{np.mean([t.size for _, t in parts]):.0f}", flush=True)
         for backend in engines:
             for method in METHODS:
+                if method.startswith("MAPIE") and backend != "lightgbm":
+                    continue  # MAPIE's CQR takes scikit-learn-style quantile regressors
                 start = time.perf_counter()
                 results, n_cal = [], []
                 for r, (fit, test) in enumerate(parts):
@@ -213,6 +273,127 @@ def format_row(row: dict) -> str:
             f"{row['seconds']:>6.0f}")
 
 
+# ---------------------------------------------------------------------------
+# Online: one-step-ahead on series
+# ---------------------------------------------------------------------------
+
+ONLINE_SERIES = ("co2", "elnino", "sunspots", "nile", "synthetic")
+SERIES["nile"] = dict(lags=(1, 2, 3), difference=False, calendar=False)
+# (calibration, adaptation): split CQR as fitted, then each online method on the split
+# calibration and on CV+ (fold models' mean forecast, out-of-fold scores start the window).
+ONLINE_METHODS = [("conformal", None)] + [
+    (calibration, adaptation) for calibration in ("conformal", "cv+")
+    for adaptation in ("aci", "dtaci", "pid")
+]
+ROLLING = 200
+
+
+def synthetic_series(n: int = 2000, seed: int = 0) -> Task:
+    """AR(1) around a level, with the noise tripled from step 1100 and the level up by 4
+    noise units from step 1500; lags 1-3 as features."""
+    rng = np.random.default_rng(seed)
+    scale = np.where(np.arange(n) < 1100, 1.0, 3.0)
+    level = np.where(np.arange(n) < 1500, 0.0, 4.0)
+    values = np.zeros(n)
+    for t in range(1, n):
+        values[t] = 0.6 * values[t - 1] + scale[t] * rng.normal()
+    values += level
+    X = np.column_stack([values[2:-1], values[1:-2], values[:-3]])
+    return Task("synthetic", X, values[3:], True)
+
+
+def load_online_task(name: str) -> Task:
+    return synthetic_series() if name == "synthetic" else load_task(name)
+
+
+def online_summary(covered, width, seconds) -> dict:
+    covered = np.asarray(covered, dtype=np.float64)
+    width = np.asarray(width, dtype=np.float64)
+    finite = np.isfinite(width)
+    if covered.size >= ROLLING:
+        sums = np.cumsum(np.concatenate([[0.0], covered]))
+        worst = float(np.min(sums[ROLLING:] - sums[:-ROLLING]) / ROLLING)
+    else:
+        worst = float(covered.mean())
+    return {"coverage": float(covered.mean()), "worst": worst,
+            "width": float(width[finite].mean()), "inf": int((~finite).sum()),
+            "seconds": seconds}
+
+
+def mapie_online(method, gamma, task, start, seed, n_jobs):
+    """MAPIE's TimeSeriesRegressor, one step at a time as in its tutorial."""
+    import warnings
+
+    from lightgbm import LGBMRegressor
+    from mapie.regression import TimeSeriesRegressor
+    from mapie.subsample import BlockBootstrap
+
+    regressor = LGBMRegressor(n_estimators=BOOSTING["n_estimators"],
+                              learning_rate=BOOSTING["learning_rate"],
+                              max_depth=BOOSTING["max_depth"], random_state=seed,
+                              n_jobs=n_jobs, verbosity=-1)
+    model = TimeSeriesRegressor(regressor, method=method, agg_function="mean",
+                                cv=BlockBootstrap(n_resamplings=10, n_blocks=10,
+                                                  overlapping=False, random_state=seed))
+    X, y = task.X, task.y
+    covered, width = [], []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # update() warns about a changed behaviour each call
+        model.fit(X[:start], y[:start])
+        for t in range(start, y.size):
+            _, bounds = model.predict(X[t:t + 1], confidence_level=COVERAGE, ensemble=True,
+                                      allow_infinite_bounds=True)
+            lower, upper = bounds[0, 0, 0], bounds[0, 1, 0]
+            covered.append(lower <= y[t] <= upper)
+            width.append(upper - lower)
+            if method == "aci":
+                model.adapt_conformal_inference(X[t:t + 1], y[t:t + 1], gamma=gamma,
+                                                confidence_level=COVERAGE, ensemble=True)
+            model.update(X[t:t + 1], y[t:t + 1], ensemble=True)
+    return covered, width
+
+
+def online_benchmark(names, engines, seed, n_jobs) -> list[dict]:
+    rows = []
+    for name in names:
+        task = load_online_task(name)
+        start = task.y.size // 2
+        print(f"\n{name}: {task.y.size} rows, fit on {start}, {task.y.size - start} one-step "
+              "forecasts", flush=True)
+        methods = [(backend, method) for backend in engines for method in ONLINE_METHODS]
+        if "lightgbm" in engines:
+            methods += [("MAPIE", "aci gamma=0.01"), ("MAPIE", "aci gamma=0.05"),
+                        ("MAPIE", "enbpi")]
+        for engine, method in methods:
+            began = time.perf_counter()
+            if engine == "MAPIE":
+                kind, _, gamma = method.partition(" gamma=")
+                covered, width = mapie_online(kind, float(gamma or 0), task, start, seed, n_jobs)
+                label = method
+            else:
+                calibration, adaptation = method
+                model = boostloss_model(engine, calibration, True, seed, n_jobs,
+                                        adaptation=adaptation)
+                result = backtest(model, task.X, task.y, start=start, window=ROLLING)
+                covered, width = result.covered, result.width
+                label = ("split CQR" if adaptation is None else
+                         f"{'split' if calibration == 'conformal' else 'cv+'} {adaptation}")
+            row = {"dataset": name, "engine": engine, "method": label,
+                   **online_summary(covered, width, time.perf_counter() - began)}
+            rows.append(row)
+            print(format_online(row), flush=True)
+    return rows
+
+
+ONLINE_HEADER = (f"{'series':<10}{'engine':<10}{'method':<16}{'coverage':>9}"
+                 f"{'worst ' + str(ROLLING):>11}{'width':>11}{'inf':>5}{'s':>7}")
+
+
+def format_online(row: dict) -> str:
+    return (f"{row['dataset']:<10}{row['engine']:<10}{row['method']:<16}{row['coverage']:>9.3f}"
+            f"{row['worst']:>11.3f}{row['width']:>11.4g}{row['inf']:>5}{row['seconds']:>7.1f}")
+
+
 def timing(n_jobs: int) -> None:
     """LightGBM trains one model per level: serial (n_jobs=1) vs levels in parallel."""
     X, y = make_heteroscedastic(20000, 10, random_state=0)
@@ -244,15 +425,24 @@ def main() -> None:
     parser.add_argument("--n-jobs", type=int, default=1)
     parser.add_argument("--timing", action="store_true",
                         help="also time LightGBM's per-level models serial vs parallel")
+    parser.add_argument("--online", action="store_true", help="only the online table")
+    parser.add_argument("--series", nargs="+", default=list(ONLINE_SERIES),
+                        choices=list(ONLINE_SERIES), help="series of the online table")
     args = parser.parse_args()
 
     print(f"90% intervals (levels {LEVELS}); boosting {BOOSTING}; n_jobs={args.n_jobs}")
-    rows = benchmark(args.datasets, args.engines, args.repeats, args.blocks, args.seed,
-                     args.n_jobs)
-    print("\nSummary (mean over splits, standard error in brackets; raw crossing: share of "
-          "test rows whose quantiles cross before sorting)\n" + HEADER)
-    for row in rows:
-        print(format_row(row))
+    if not args.online:
+        rows = benchmark(args.datasets, args.engines, args.repeats, args.blocks, args.seed,
+                         args.n_jobs)
+        print("\nSummary (mean over splits, standard error in brackets; raw crossing: share "
+              "of test rows whose quantiles cross before sorting)\n" + HEADER)
+        for row in rows:
+            print(format_row(row))
+    online = online_benchmark(args.series, args.engines, args.seed, args.n_jobs)
+    print(f"\nOnline one-step-ahead 90% intervals (worst {ROLLING}: lowest coverage over "
+          f"{ROLLING} consecutive steps)\n" + ONLINE_HEADER)
+    for row in online:
+        print(format_online(row))
     if args.timing:
         timing(max(2, args.n_jobs))
 

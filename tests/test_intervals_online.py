@@ -45,30 +45,40 @@ def drift():
     return drifting_series()
 
 
+@pytest.fixture(scope="module")
+def split_on_drift(drift):
+    return backtest(online_model(adaptation=None), *drift, start=750)
+
+
+@pytest.mark.parametrize("calibration", ["conformal", "cv+"])
 @pytest.mark.parametrize("adaptation", METHODS)
-def test_online_coverage_through_variance_jump_and_level_shift(drift, adaptation):
+def test_online_coverage_through_variance_jump_and_level_shift(drift, split_on_drift,
+                                                               adaptation, calibration):
     X, y = drift
-    split = backtest(online_model(adaptation=None), X, y, start=750)
+    split = split_on_drift
     assert split.coverage < 0.6 and split.worst_rolling_coverage < 0.3  # split CQR fails
-    result = backtest(online_model(adaptation=adaptation), X, y, start=750)
+    result = backtest(online_model(adaptation=adaptation, calibration=calibration), X, y,
+                      start=750)
     assert abs(result.coverage - 0.9) <= 0.03, result.coverage
     assert result.worst_rolling_coverage >= 0.8, result.worst_rolling_coverage
     # The width grew with the noise: the adapted intervals after the jump are wider.
     assert result.width[-300:].mean() > 2 * result.width[:40].mean()
 
 
+@pytest.mark.parametrize("calibration", ["conformal", "cv+"])
 @pytest.mark.parametrize("adaptation", METHODS)
-def test_backtest_is_the_predict_then_update_loop(drift, adaptation):
-    X, y = drift[0][:140], drift[1][:140]
-    model = online_model(adaptation=adaptation).fit(X[:100], y[:100])
+def test_backtest_is_the_predict_then_update_loop(drift, adaptation, calibration):
+    X, y = drift[0][:120], drift[1][:120]
+    model = online_model(adaptation=adaptation, calibration=calibration).fit(X[:100], y[:100])
     expected = []
-    for t in range(100, 140):
+    for t in range(100, 120):
         expected.append(model.predict_interval(X[t:t + 1])[0])
         model.update(X[t:t + 1], y[t:t + 1])
-    result = backtest(online_model(adaptation=adaptation), X, y, start=100, window=10)
+    result = backtest(online_model(adaptation=adaptation, calibration=calibration), X, y,
+                      start=100, window=10)
     np.testing.assert_array_equal(result.intervals, np.array(expected))
     np.testing.assert_array_equal(result.model.calibration_shifts_, model.calibration_shifts_)
-    assert result.model.n_updates_ == 40
+    assert result.model.n_updates_ == 20
     covered = (result.intervals[:, 0] <= y[100:]) & (y[100:] <= result.intervals[:, 1])
     np.testing.assert_array_equal(result.covered, covered)
     np.testing.assert_allclose(result.running_coverage[-1], covered.mean())
@@ -88,19 +98,24 @@ def test_backtest_refits_every_k_steps(drift):
     assert result.model.n_updates_ == 10
 
 
-@pytest.mark.parametrize("adaptation", METHODS)
-def test_update_after_pickling_continues_exactly(drift, adaptation):
+@pytest.mark.parametrize(
+    "adaptation, calibration, backend",
+    [("aci", "conformal", "lightgbm"), ("dtaci", "conformal", "xgboost"),
+     ("pid", "conformal", "xgboost"), ("dtaci", "cv+", "xgboost")],
+)
+def test_update_after_pickling_continues_exactly(drift, adaptation, calibration, backend):
     X, y = drift
-    model = online_model(adaptation=adaptation, backend="lightgbm").fit(X[:300], y[:300])
+    model = online_model(adaptation=adaptation, backend=backend, calibration=calibration)
+    model.fit(X[:300], y[:300])
     model.update(X[300:350], y[300:350])
     restored = pickle.loads(pickle.dumps(model))
-    for t in range(350, 380):
+    for t in range(350, 365):
         np.testing.assert_array_equal(restored.predict_quantiles(X[t:t + 1]),
                                       model.predict_quantiles(X[t:t + 1]))
         model.update(X[t:t + 1], y[t:t + 1])
         restored.update(X[t:t + 1], y[t:t + 1])
     np.testing.assert_array_equal(restored.calibration_shifts_, model.calibration_shifts_)
-    assert restored.n_updates_ == model.n_updates_ == 80
+    assert restored.n_updates_ == model.n_updates_ == 65
 
 
 def test_batch_update_equals_row_by_row(drift):
@@ -148,8 +163,7 @@ def test_calibrator_update_is_deterministic_and_finite():
     [
         (dict(adaptation="kalman"), "adaptation must be None or one of"),
         (dict(time_ordered=False), "time_ordered=True"),
-        (dict(calibration="cv+"), "calibration='conformal'"),
-        (dict(calibration=None), "calibration='conformal'"),
+        (dict(calibration=None), "calibration='conformal' or 'cv\\+'"),
     ],
 )
 def test_bad_adaptation(drift, params, match):

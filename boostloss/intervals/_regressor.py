@@ -325,12 +325,12 @@ colsample, reg_lambda, engine_params, random_state :
                     f"adaptation must be None or one of {list(ADAPTATIONS)}, got "
                     f"{self.adaptation!r}."
                 )
-            if self.calibration != "conformal" or not self.time_ordered:
+            if self.calibration is None or not self.time_ordered:
                 raise ValueError(
-                    f"adaptation={self.adaptation!r} adapts the split-conformal shifts online "
-                    f"from the latest calibration rows, so it needs calibration='conformal' "
-                    f"and time_ordered=True (got calibration={self.calibration!r}, "
-                    f"time_ordered={self.time_ordered!r})."
+                    f"adaptation={self.adaptation!r} adapts the conformal shifts online, "
+                    f"starting from the calibration scores, so it needs calibration="
+                    f"'conformal' or 'cv+' and time_ordered=True (got calibration="
+                    f"{self.calibration!r}, time_ordered={self.time_ordered!r})."
                 )
         _thread_plan(self.n_jobs, 1)  # validates n_jobs
 
@@ -447,6 +447,8 @@ colsample, reg_lambda, engine_params, random_state :
         elif self.calibration == "cv+":
             self._fit_cv_plus(X, y, sample_weight, levels, pairs)
             self.n_calibration_samples_ = int(X.shape[0])
+            if self._calibrator is not None:
+                shifts = self.calibration_shifts_
         else:
             self.estimators_ = self._fit_models(X, y, sample_weight, levels)
             self.n_calibration_samples_ = 0
@@ -480,6 +482,13 @@ colsample, reg_lambda, engine_params, random_state :
             scores[held_out] = stream_scores(raw, y[held_out], pairs, self.symmetric)
         alphas = stream_alphas(levels, pairs, self.symmetric)
         self._cv_state = (folds, scores, [cv_plus_rank(n, a) for a in alphas])
+        if self.adaptation is not None:
+            # Online: the fold models' mean forecasts, shifted; the window starts with the
+            # out-of-fold scores of all rows (in time order: the folds are contiguous).
+            self._calibrator = make_calibrator(self.adaptation, scores, alphas)
+            self.n_updates_ = 0
+            self.calibration_shifts_ = stream_shifts(self._calibrator.thresholds(),
+                                                     self.symmetric)
 
     # ------------------------------------------------------------------ online
     def update(self, X, y):
@@ -551,7 +560,7 @@ colsample, reg_lambda, engine_params, random_state :
         """Quantiles at ``levels_``, shape (n, q), each row non-decreasing (calibrated
         unless ``calibration=None``; with ``adaptation``, by the current online shifts)."""
         X = self._validate_X_predict(X)
-        if self._cv_state is not None:
+        if self._cv_state is not None and self._calibrator is None:
             return self._predict_cv_plus(X)
         quantiles = rearrange(self._predict_raw(X))
         if self._pairs:
