@@ -45,12 +45,22 @@ def _dask_prints_only_what_it_ran(stdout: str) -> None:
     assert stdout.lstrip().startswith("loss"), stdout[:2000]
 
 
+def _online_keeps_coverage(stdout: str) -> None:
+    coverage = {m.group(1): float(m.group(2)) for m in
+                re.finditer(r"^(split CQR|split \+ dtaci|cv\+ \+ dtaci)\s+(\S+)", stdout,
+                            flags=re.MULTILINE)}
+    assert len(coverage) == 3, stdout
+    assert abs(coverage["split + dtaci"] - 0.9) <= 0.02, stdout
+    assert abs(coverage["cv+ + dtaci"] - 0.9) <= 0.02, stdout
+
+
 # What these examples must print (the others only need to exit with 0 and print something).
 CHECKS = {
     "huber_vs_mse_xgboost.py": _huber_improves,
     "focal_vs_logistic_lightgbm.py": _logistic_matches_native,
     "pipeline_gridsearch.py": _grid_search_reports_best,
     "dask_training.py": _dask_prints_only_what_it_ran,
+    "online_intervals.py": _online_keeps_coverage,
 }
 
 

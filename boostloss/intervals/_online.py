@@ -15,7 +15,7 @@ Conventions
   score), and ``err_t = 1{s_t > q_t}``.
 * The score *window* is a ring buffer of the latest ``W`` scores per stream, initialised
   with the calibration scores of ``fit`` (``W`` = number of calibration rows, as MAPIE
-  keeps its conformity scores). ``Q_W(a)`` is the split-conformal quantile of the window at
+  keeps its conformity scores; with CV+ the out-of-fold scores of all rows). ``Q_W(a)`` is the split-conformal quantile of the window at
   miscoverage ``a``: the ``k``-th smallest score, ``k = ceil((W + 1)(1 - a))`` clipped to
   ``[1, W]`` (so the threshold stays finite: the largest window score when ``a`` is too
   small, the smallest when ``a >= 1``).
