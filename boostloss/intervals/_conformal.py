@@ -34,12 +34,21 @@ calibration and test points are exchangeable, then marginally
 shrinks. ``k <= n`` requires ``n >= (1 - alpha) / alpha``; with fewer calibration samples
 no finite ``Q`` gives the guarantee and ``conformal_quantile`` returns ``inf``.
 
+Asymmetric CQR (Romano et al. 2019, Sec. 6)
+-------------------------------------------
+The lower and upper bounds are calibrated separately, each at ``alpha / 2``, on the signed
+scores ``lo(x_i) - y_i`` and ``y_i - hi(x_i)``; the interval is ``[lo(x) - Q_lo, hi(x) +
+Q_hi]`` and each tail misses with probability ``<= alpha / 2``. Both cases are written as
+score *streams* (``stream_scores``, ``stream_alphas``): one per pair (symmetric) or two
+per pair; shifts are ``(p, 2)`` arrays of (lower, upper) shifts.
+
 Several central pairs and monotone columns
 ------------------------------------------
 Each pair is calibrated at its own coverage. To keep every pair's guarantee after the
 final sort, :func:`calibrate_pairs` (1) scores on the *sorted* raw quantiles, so the raw
 pairs are nested, and (2) makes the shifts non-decreasing from the innermost pair
-outwards (``Q_outer = max(Q_outer, Q_inner)``), which only widens outer intervals. Then
+outwards (``Q_outer = max(Q_outer, Q_inner)``, per bound), which only widens outer
+intervals. Then
 every shifted lower bound has all lower bounds of outer levels at or below it, so after
 sorting a row the value in its column can only move down (upper bounds: only up): the
 sort widens every central interval and never narrows one, and each pair keeps its
