@@ -1,28 +1,25 @@
-"""Training time and peak memory: boostloss objective vs the engine's native objective.
+"""Training time (and peak memory): boostloss objective vs hand-written vs native.
 
-For every loss with a native twin, on both engines, this trains the same model twice per
-repeat, once with the native objective and once with the boostloss objective (both from
-the same starting margin), alternating which goes first, each fit in a fresh subprocess so
-peak RSS is the whole process's (data included) and nothing is shared between fits.
-It prints the median training time of each and their ratio (custom / native), and the
-ratio of peak RSS. For squared_error and logistic it also times a third fit with the leanest
-hand-written objective (``handwritten_objective``: preallocated float32 buffers, nothing
-else): ``hand r`` = its time over native is the engine's own cost of any Python objective,
-the floor under the ``ratio`` column.
+For every loss with a native twin, on both engines, each repeat trains the same model with
+the native objective, the boostloss objective and, for squared_error, logistic, poisson and
+softmax_cross_entropy, the leanest hand-written Python objective (``handwritten_objective``),
+all from the same starting margin, rotating which goes first. It prints median training
+times and the ratios; the headline column is ``bl/hand`` (boostloss / hand-written): the
+hand-written fit pays the engine's own cost of any Python objective (copying predictions,
+ingesting gradients, LightGBM's lost constant-Hessian shortcut), so ``bl/hand`` is what the
+library adds on top of that floor. ``bl/nat`` compares with the native objective (the
+losses without a hand-written twin: absolute_error and quantile include the leaf renewal).
 
-    python benchmarks/bench_engines.py                              # 1M x 20, 100 rounds, 3 repeats
+By default every fit runs in this one process, interleaved (after one small warm-up fit),
+which keeps the noise of a shared machine out of the ratios as far as possible; run it
+twice and compare before trusting a difference of a few percent. ``--fresh-process`` runs
+each fit in a fresh subprocess instead and adds peak RSS (the whole process's, data included).
+
+    python benchmarks/bench_engines.py                              # 1M x 20, 100 rounds, 5 repeats
     python benchmarks/bench_engines.py --rows 400000 --rounds 30 --engines xgboost
     python benchmarks/bench_engines.py --losses logistic squared_error
-    python benchmarks/bench_engines.py --kernels numpy    # the custom side without numba
-    python benchmarks/bench_engines.py --in-process       # all fits in this one process
-
-``--kernels`` picks the boostloss grad/hess path of the custom fits: ``numpy`` (the
-library's default), ``numba`` (``use_compiled_kernels(True)``) or ``auto`` (numba kernels
-for calls of at least 250k elements). With a fresh process per fit, the one-off cost of importing
-numba (about 0.45 s, 100 MiB) is inside every custom fit's time and peak memory;
-``--in-process`` interleaves all fits in one process instead (so that cost is paid once,
-as in a notebook or a service that trains repeatedly) and reports no memory, since peak RSS
-is then the whole process's.
+    python benchmarks/bench_engines.py --kernels numpy    # boostloss with the compiled kernels off
+    python benchmarks/bench_engines.py --fresh-process    # peak memory per fit
 
 The custom fits use exactly what a user writes: ``xgb.train(obj=bl.xgboost.objective(loss))``
 and LightGBM ``params["objective"] = bl.lightgbm.objective(loss)``; absolute_error and
@@ -81,28 +78,45 @@ def make_data(loss_name: str, rows: int, features: int, seed: int = 0):
     return X, y
 
 
-KERNEL_MODES = {"auto": "auto", "numpy": False, "numba": True}
-HANDWRITTEN = ("squared_error", "logistic")
+HANDWRITTEN = ("squared_error", "logistic", "poisson", "softmax_cross_entropy")
 
 
 def handwritten_objective(loss_name: str, labels: np.ndarray, engine: str):
-    """The leanest objective a user could write by hand: labels read once, float32 output
-    buffers reused every round, no validation, no weights. Its time over native is the
-    engine's own cost of a Python objective (prediction copy, gradient ingest, LightGBM's
-    lost constant-Hessian shortcut), which no library can remove."""
+    """The leanest objective a user could write by hand for the twin: labels read once,
+    float32 math on the engine's float32 predictions, no validation, no weights. Its time is
+    the engine's own cost of a Python objective (prediction copy, gradient ingest,
+    LightGBM's lost constant-Hessian shortcut): the floor for any library."""
     from scipy.special import expit
 
-    labels = np.asarray(labels, dtype=np.float64)
+    labels = np.asarray(labels, dtype=np.float32)
+    if loss_name == "softmax_cross_entropy":
+        classes = labels.astype(np.int64)
+        rows = np.arange(classes.size)
+        factor = np.float32(2.0 if engine == "xgboost" else N_CLASSES / (N_CLASSES - 1.0))
+
+        def softmax(predt, _data):
+            p = np.exp(predt - predt.max(axis=1, keepdims=True))
+            p /= p.sum(axis=1, keepdims=True)
+            hess = factor * p * (1.0 - p)
+            p[rows, classes] -= 1.0
+            return p, hess
+
+        return softmax
     grad = np.empty(labels.size, dtype=np.float32)
     hess = np.ones(labels.size, dtype=np.float32)
+    damping = np.float32(np.exp(0.7))  # the twins' max_delta_step
 
     def objective(predt, _data):
         if loss_name == "squared_error":
-            np.subtract(predt, labels, out=grad, casting="unsafe")
+            np.subtract(predt, labels, out=grad)
+        elif loss_name == "poisson":
+            mean = np.exp(predt)
+            np.subtract(mean, labels, out=grad)
+            np.multiply(mean, damping, out=hess)
         else:
             p = expit(predt)
-            np.subtract(p, labels, out=grad, casting="unsafe")
-            np.multiply(p, 1.0 - p, out=hess, casting="unsafe")
+            np.subtract(p, labels, out=grad)
+            np.multiply(p, 1.0 - p, out=hess)
         return grad, hess
 
     return objective
@@ -172,9 +186,21 @@ def run_in_subprocess(args, engine: str, loss_name: str, mode: str) -> dict:
 
 
 def set_kernel_mode(name: str) -> None:
+    """"numpy" switches boostloss's compiled kernels off; "default" keeps the library default."""
     import boostloss as bl
 
-    bl.use_compiled_kernels(KERNEL_MODES[name])
+    if name == "numpy":
+        bl.use_compiled_kernels(False)
+
+
+def median_of(results: dict[str, list[dict]], mode: str, key: str = "seconds") -> float:
+    return float(np.median([r[key] for r in results[mode]]))
+
+
+def ratio_cell(numerator: float | None, denominator: float | None, width: int) -> str:
+    if numerator is None or denominator is None:
+        return f"{'-':>{width}}"
+    return f"{numerator / denominator:>{width}.3f}"
 
 
 def main() -> None:
@@ -182,13 +208,14 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--features", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=100)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--engines", nargs="*", default=["xgboost", "lightgbm"])
     parser.add_argument("--losses", nargs="*", default=list(TWINS))
-    parser.add_argument("--kernels", choices=list(KERNEL_MODES), default="numpy",
-                        help="boostloss grad/hess path of the custom fits")
-    parser.add_argument("--in-process", action="store_true", help="run every fit in this process")
+    parser.add_argument("--kernels", choices=["default", "numpy"], default="default",
+                        help="boostloss grad/hess path of the custom fits (numpy: kernels off)")
+    parser.add_argument("--fresh-process", action="store_true",
+                        help="each fit in a fresh subprocess, to measure peak memory")
     parser.add_argument("--worker", nargs=3, metavar=("ENGINE", "LOSS", "MODE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     set_kernel_mode(args.kernels)
@@ -197,15 +224,16 @@ def main() -> None:
         print(json.dumps(fit_once(engine, loss_name, mode, args.rows, args.features, args.rounds, args.threads)))
         return
 
-    where = "one process for all fits" if args.in_process else "fresh process per fit"
+    where = "fresh process per fit" if args.fresh_process else "one process for all fits"
     print(
-        f"custom vs native training: {args.rows} rows x {args.features} features, {args.rounds} rounds, "
-        f"{args.threads} threads, median of {args.repeats} interleaved pairs, {where}, "
-        f"boostloss kernels: {args.kernels}"
+        f"boostloss vs hand-written vs native training: {args.rows} rows x {args.features} "
+        f"features, {args.rounds} rounds, {args.threads} threads, median of {args.repeats} "
+        f"interleaved repeats, {where}, boostloss kernels: {args.kernels}"
     )
     header = (
-        f"{'engine':<10}{'loss':<24}{'native s':>10}{'custom s':>10}{'ratio':>8}{'hand s':>8}{'hand r':>8}"
-        f"{'native MiB':>12}{'custom MiB':>12}{'mem ratio':>10}"
+        f"{'engine':<10}{'loss':<24}{'native s':>10}{'boostl s':>10}{'hand s':>8}"
+        f"{'bl/hand':>9}{'bl/nat':>8}{'hand/nat':>9}"
+        + (f"{'native MiB':>12}{'boostl MiB':>12}{'mem ratio':>10}" if args.fresh_process else "")
     )
     print(header)
     print("-" * len(header))
@@ -216,33 +244,32 @@ def main() -> None:
                 continue
             modes = ["native", "custom"] + (["handwritten"] if loss_name in HANDWRITTEN else [])
             results: dict[str, list[dict]] = {mode: [] for mode in modes}
-            data = make_data(loss_name, args.rows, args.features) if args.in_process else None
+            data = None if args.fresh_process else make_data(loss_name, args.rows, args.features)
+            if data is not None:  # warm-up: first-use costs (imports, page faults) in no timing
+                fit_once(engine, loss_name, "custom", min(args.rows, 20000), args.features, 2,
+                         args.threads, (data[0][:20000], data[1][:20000]))
             for repeat in range(args.repeats):
                 shift = repeat % len(modes)
                 for mode in modes[shift:] + modes[:shift]:
-                    if args.in_process:
-                        result = fit_once(engine, loss_name, mode, args.rows, args.features, args.rounds,
-                                          args.threads, data)
-                    else:
+                    if args.fresh_process:
                         result = run_in_subprocess(args, engine, loss_name, mode)
+                    else:
+                        result = fit_once(engine, loss_name, mode, args.rows, args.features,
+                                          args.rounds, args.threads, data)
                     results[mode].append(result)
-            native_s = float(np.median([r["seconds"] for r in results["native"]]))
-            custom_s = float(np.median([r["seconds"] for r in results["custom"]]))
-            if args.in_process:
-                memory = f"{'-':>12}{'-':>12}{'-':>10}"
-            else:
-                native_m = float(np.median([r["peak_mib"] for r in results["native"]]))
-                custom_m = float(np.median([r["peak_mib"] for r in results["custom"]]))
-                memory = f"{native_m:>12.0f}{custom_m:>12.0f}{custom_m / native_m:>10.2f}"
-            if "handwritten" in results:
-                hand_s = float(np.median([r["seconds"] for r in results["handwritten"]]))
-                hand = f"{hand_s:>8.2f}{hand_s / native_s:>8.2f}"
-            else:
-                hand = f"{'-':>8}{'-':>8}"
-            print(
-                f"{engine:<10}{loss_name:<24}{native_s:>10.2f}{custom_s:>10.2f}{custom_s / native_s:>8.2f}{hand}{memory}",
-                flush=True,
+            native_s, custom_s = median_of(results, "native"), median_of(results, "custom")
+            hand_s = median_of(results, "handwritten") if "handwritten" in results else None
+            hand = f"{hand_s:>8.2f}" if hand_s is not None else f"{'-':>8}"
+            line = (
+                f"{engine:<10}{loss_name:<24}{native_s:>10.2f}{custom_s:>10.2f}{hand}"
+                f"{ratio_cell(custom_s, hand_s, 9)}{ratio_cell(custom_s, native_s, 8)}"
+                f"{ratio_cell(hand_s, native_s, 9)}"
             )
+            if args.fresh_process:
+                native_m = median_of(results, "native", "peak_mib")
+                custom_m = median_of(results, "custom", "peak_mib")
+                line += f"{native_m:>12.0f}{custom_m:>12.0f}{custom_m / native_m:>10.2f}"
+            print(line, flush=True)
 
 
 if __name__ == "__main__":

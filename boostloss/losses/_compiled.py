@@ -1,161 +1,260 @@
-"""Optional compiled grad/hess kernels (numba), beside the numpy reference in ``losses/``.
+"""Which compiled kernel runs a loss's grad/hess, with which parameters (the default path).
 
 The engines call an objective every boosting round on every row, so its cost is paid
-hundreds of times per fit. The numpy reference makes one temporary array per operation;
-these kernels make one pass over the data, compute in float64 whatever dtype comes in, and
-write grad and hess straight into output arrays of the dtype the engine ingests (float32
-for XGBoost, float64 for LightGBM).
+hundreds of times per fit. The numpy reference in ``losses/`` is the readable oracle; the
+Cython kernels in ``losses/_kernels.pyx`` compute the same formulas in one pass (float32 or
+float64 in, float64 math, weights and the Hessian floor applied, float32 or float64 out in
+the layout the engine ingests). ``tests/test_compiled.py`` holds them to the reference,
+within 2 float32 ulp of what the engine receives, for every loss and parameter setting.
 
-They implement exactly the formulas (and Hessian surrogates) documented on each loss class;
-``tests/test_compiled.py`` checks every loss and parameter setting against the reference.
-Each kernel is a ``prange`` loop; ``set_num_threads`` chooses how many threads it uses:
-one by default, because inside an engine callback more threads fight the engine's OpenMP
-pool (measured slower), more for standalone use.
+This module maps a loss object to its kernel: by ``loss.name`` and only for the parameters
+listed in ``_KERNELS``, so a loss (or a parameter) without a kernel runs the numpy reference
+instead of a kernel that would ignore it. The plan for a loss is built once and cached.
 
-When they run: ``boostloss.use_compiled_kernels(True)`` (environment variable
-``BOOSTLOSS_COMPILED=1``) for every call, ``"auto"`` (``=auto``) for calls on at least
-``AUTO_MIN_ELEMENTS`` elements, ``False`` (``=0``, the default) never; they need numba
-(``pip install boostloss[fast]``). They are off by default because importing numba and
-loading the cached kernels costs about 0.45-0.9 s and 100 MiB of resident memory once per
-process (measured), more than they save in a single fit of moderate size: at 400k rows x
-30 rounds, a fit in a fresh process took 1.4-1.6x the native time with them and 1.1-1.2x
-without, and its peak memory 1.3x instead of 1.03x (benchmarks/bench_engines.py).
-They pay off for large data and for processes that train repeatedly, where the import
-is paid once (``--in-process`` in that benchmark). For losses without a kernel the numpy
-reference runs.
+The extension is compiled when boostloss is installed (``pip install .``, setup.py) and
+imported on first use, so ``import boostloss`` does not load it. Where it is missing (a
+platform without a C compiler) the numpy reference runs, with one warning per process.
+``use_compiled_kernels(False)`` (environment: ``BOOSTLOSS_COMPILED=0``) switches the kernels
+off, e.g. to time or debug the reference. The kernels run on the calling thread only: inside
+an engine callback the engine's OpenMP threads own the cores.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
+import weakref
+from collections.abc import Callable
 
 import numpy as np
 
-__all__ = [
-    "AUTO_MIN_ELEMENTS",
-    "available",
-    "compiled_kernels_mode",
-    "enabled",
-    "use_compiled_kernels",
-    "grad_hess",
-    "set_num_threads",
-    "get_num_threads",
-]
+__all__ = ["available", "enabled", "grad_hess", "kernel_names", "use_compiled_kernels"]
 
-AUTO_MIN_ELEMENTS = 250_000
-_ENV_MODES = {"0": False, "1": True, "auto": "auto"}
+_ENV_MODES = {"0": False, "1": True}
 
 
-def _mode_from_environment() -> bool | str:
-    value = os.environ.get("BOOSTLOSS_COMPILED", "0").strip().lower()
+def _mode_from_environment() -> bool:
+    value = os.environ.get("BOOSTLOSS_COMPILED", "1").strip().lower()
     if value not in _ENV_MODES:
         raise ValueError(
-            f"BOOSTLOSS_COMPILED must be 0, 1 or auto, got {value!r}; unset it for the default (0)."
+            f"BOOSTLOSS_COMPILED must be 0 or 1, got {value!r}; unset it for the default (1)."
         )
     return _ENV_MODES[value]
 
 
-_STATE: dict[str, object] = {
-    "checked": False,
-    "numba": None,
-    "threads": 1,
-    "kernels": {},
-    "mode": _mode_from_environment(),
-}
+_STATE: dict[str, object] = {"mode": _mode_from_environment(), "module": None, "warned": False}
 
 
-def use_compiled_kernels(mode: bool | str = True) -> None:
-    """Choose when the losses' grad/hess run the compiled (numba) kernels.
-
-    ``True``: always; ``False`` (the default): never, the numpy reference runs; ``"auto"``:
-    when numba is installed and a call has at least ``AUTO_MIN_ELEMENTS`` elements.
-    Raises ImportError for ``True`` without numba installed.
-    """
-    if mode != "auto" and not isinstance(mode, bool):
-        raise TypeError(f"mode must be True, False or 'auto', got {mode!r}.")
-    if mode is True and not available():
-        raise ImportError("compiled kernels need numba: pip install 'boostloss[fast]'.")
-    _STATE["mode"] = mode
-
-
-def compiled_kernels_mode() -> bool | str:
-    """The current setting of ``use_compiled_kernels``: True, False or "auto"."""
-    return _STATE["mode"]  # type: ignore[return-value]
-
-
-def enabled(n_elements: int | None = None) -> bool:
-    """True if a grad/hess call on ``n_elements`` elements runs the compiled kernels.
-
-    Without ``n_elements``: whether they run for every call (mode True and numba present).
-    """
-    mode = _STATE["mode"]
-    if mode == "auto":
-        if n_elements is None or n_elements < AUTO_MIN_ELEMENTS:
-            return False
-        return available()
-    return bool(mode) and available()
+def _load():
+    """The compiled extension module, or None if it is not built (imported once)."""
+    if _STATE["module"] is None:
+        try:
+            from . import _kernels
+        except ImportError:
+            _kernels = False
+        _STATE["module"] = _kernels
+    return _STATE["module"] or None
 
 
 def available() -> bool:
-    """True if numba imports (the kernels can be used)."""
-    if not _STATE["checked"]:
-        _STATE["checked"] = True
-        try:
-            import numba
-
-            from ._kernels_numba import KERNELS
-
-            _STATE["numba"] = numba
-            _STATE["kernels"] = KERNELS
-        except ImportError:
-            _STATE["numba"] = None
-    return _STATE["numba"] is not None
+    """True if the compiled kernels were built and import."""
+    return _load() is not None
 
 
-def set_num_threads(threads: int | None) -> None:
-    """Threads the kernels use: 1 (the default) or more; None means numba's default (all cores).
+def use_compiled_kernels(mode: bool = True) -> None:
+    """Switch the compiled grad/hess kernels on (the default) or off (numpy reference).
 
-    One thread is the default because the kernels mostly run inside an engine's training
-    loop, where a second pool of threads fights the engine's OpenMP threads for the same
-    cores (measured: slower than one thread). Raise it for standalone use of ``grad_hess``.
+    Raises ImportError for ``True`` when the extension was not built (no C compiler when
+    boostloss was installed).
     """
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
-        raise ValueError(f"threads must be an integer >= 1 or None, got {threads!r}.")
-    _STATE["threads"] = threads
+    if not isinstance(mode, bool):
+        raise TypeError(f"mode must be True or False, got {mode!r}.")
+    if mode and not available():
+        raise ImportError(
+            "boostloss's compiled kernels are not built (boostloss/losses/_kernels); "
+            "reinstall with a C compiler available: pip install --force-reinstall boostloss."
+        )
+    _STATE["mode"] = mode
 
 
-def get_num_threads() -> int | None:
-    """The thread setting of the kernels (see ``set_num_threads``)."""
-    return _STATE["threads"]  # type: ignore[return-value]
+def enabled() -> bool:
+    """True if grad/hess calls run the compiled kernels (switched on and built).
+
+    The first time they are switched on but missing, warns once that the (slower) numpy
+    reference runs instead.
+    """
+    if not _STATE["mode"]:
+        return False
+    if available():
+        return True
+    if not _STATE["warned"]:
+        _STATE["warned"] = True
+        warnings.warn(
+            "boostloss's compiled kernels are not built (no C compiler at install time?); "
+            "using the numpy reference, which is correct but several times slower. "
+            "Reinstall boostloss with a C compiler to get them.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    return False
 
 
-def grad_hess(loss, y: np.ndarray, raw: np.ndarray, weight: np.ndarray | None, dtype=np.float64):
-    """(grad, hess) from the compiled kernel of ``loss``, or None if it has none."""
-    if not available():
+# ----------------------------------------------------------------------------- the table
+# loss name -> (parameters the kernel implements, builder(kernels, loss, k) -> run).
+# run(y, raw, weight, grad, hess) calls one kernel; k is raw's column count.
+Runner = Callable[..., None]
+
+
+def _class_weight(loss, k: int) -> np.ndarray:
+    weights = np.ones(k) if loss.class_weight is None else loss.class_weight
+    return np.ascontiguousarray(weights, dtype=np.float64)
+
+
+def _softmax_cross_entropy(kernels, loss, k: int) -> Runner:
+    c = _class_weight(loss, k)
+    factor = {"exact": 1.0, "xgboost": 2.0, "lightgbm": k / (k - 1.0)}[loss.hessian]
+    eps = loss.label_smoothing
+
+    def run(y, raw, weight, grad, hess):  # a scratch row per call: calls may run in threads
+        kernels.softmax_cross_entropy(y, raw, weight, grad, hess, c, eps, factor, np.empty(k))
+
+    return run
+
+
+def _softmax_focal(kernels, loss, k: int) -> Runner:
+    c = _class_weight(loss, k)
+
+    def run(y, raw, weight, grad, hess):
+        kernels.softmax_focal(y, raw, weight, grad, hess, loss.gamma, c, np.empty(k))
+
+    return run
+
+
+def _with(kernel_name: str, *parameters: Callable) -> Callable:
+    """builder for a kernel whose extra arguments are functions of the loss."""
+
+    def build(kernels, loss, k: int) -> Runner:
+        kernel = getattr(kernels, kernel_name)
+        values = tuple(parameter(loss) for parameter in parameters)
+        return lambda y, raw, weight, grad, hess: kernel(y, raw, weight, grad, hess, *values)
+
+    return build
+
+
+def _focal_alpha(loss) -> float:
+    return 0.0 if loss.alpha is None else loss.alpha
+
+
+_KERNELS: dict[str, tuple[tuple[str, ...], Callable]] = {
+    "squared_error": ((), _with("squared_error")),
+    "absolute_error": ((), _with("absolute_error")),
+    "huber": (("delta", "hessian_floor"),
+              _with("huber", lambda loss: loss.delta, lambda loss: loss.hessian_floor)),
+    "smooth_l1": (("beta", "hessian_floor"),
+                  _with("smooth_l1", lambda loss: loss.beta,
+                        lambda loss: loss.effective_hessian_floor)),
+    "pseudo_huber": (("delta", "hessian_floor"),
+                     _with("pseudo_huber", lambda loss: loss.delta,
+                           lambda loss: loss.hessian_floor)),
+    "log_cosh": (("hessian_floor",), _with("log_cosh", lambda loss: loss.hessian_floor)),
+    "fair": (("c", "hessian_floor"),
+             _with("fair", lambda loss: loss.c, lambda loss: loss.hessian_floor)),
+    "expectile": (("alpha",), _with("expectile", lambda loss: loss.alpha)),
+    "quantile": (("alpha",), _with("quantile", lambda loss: loss.levels)),
+    "poisson": (("max_delta_step",), _with("poisson", lambda loss: loss.max_delta_step)),
+    "gamma": ((), _with("gamma")),
+    "tweedie": (("power",), _with("tweedie", lambda loss: loss.power)),
+    "logistic": (("pos_weight", "label_smoothing"),
+                 _with("logistic", lambda loss: 1.0 if loss.pos_weight is None else loss.pos_weight,
+                       lambda loss: loss.label_smoothing)),
+    "focal": (("gamma", "alpha"),
+              _with("focal", lambda loss: loss.gamma, _focal_alpha,
+                    lambda loss: loss.alpha is not None)),
+    "squared_hinge": (("hessian_floor",),
+                      _with("squared_hinge", lambda loss: loss.hessian_floor)),
+    "smooth_hinge": (("hessian_floor",), _with("smooth_hinge", lambda loss: loss.hessian_floor)),
+    "multilabel_logistic": ((), _with("multilabel_logistic")),
+    "softmax_cross_entropy": (("class_weight", "label_smoothing", "n_classes", "hessian"),
+                              _softmax_cross_entropy),
+    "softmax_focal": (("gamma", "class_weight", "n_classes"), _softmax_focal),
+    "dice": (("smooth",), _with("overlap", lambda loss: 2.0, lambda loss: 1.0,
+                                lambda loss: 1.0, lambda loss: loss.smooth)),
+    "tversky": (("alpha", "beta", "smooth"),
+                _with("overlap", lambda loss: 1.0, lambda loss: loss.alpha,
+                      lambda loss: loss.beta, lambda loss: loss.smooth)),
+}
+# The kernel's y: class ids for softmax losses, float64 labels for every other loss.
+_INTEGER_LABELS = ("softmax_cross_entropy", "softmax_focal")
+# 2-D kernels: raw, grad and hess are passed as (n, k) arrays (single-level quantile: k = 1).
+_TWO_D = ("quantile", "multilabel_logistic", "softmax_cross_entropy", "softmax_focal")
+
+
+def kernel_names() -> tuple[str, ...]:
+    """Names of the losses that have a compiled kernel."""
+    return tuple(_KERNELS)
+
+
+# id(loss) -> (weak reference to it, {k: runner or None}); losses are immutable.
+_PLANS: dict[int, tuple[weakref.ref, dict[int, Runner | None]]] = {}
+
+
+def _runner(loss, k: int) -> Runner | None:
+    key = id(loss)
+    cached = _PLANS.get(key)
+    if cached is None or cached[0]() is not loss:
+        cached = (weakref.ref(loss, lambda _, key=key, plans=_PLANS: plans.pop(key, None)), {})
+        _PLANS[key] = cached
+    runners = cached[1]
+    if k not in runners:
+        runners[k] = _build(loss, k)
+    return runners[k]
+
+
+def _build(loss, k: int) -> Runner | None:
+    entry = _KERNELS.get(loss.name)
+    kernels = _load()
+    if entry is None or kernels is None or not type(loss).__module__.startswith("boostloss."):
         return None
-    runner = _STATE["kernels"].get(loss.name)
-    if runner is None:
+    handled, build = entry
+    if set(loss.param_names()) - set(handled):  # a parameter the kernel does not know
         return None
-    numba = _STATE["numba"]
-    previous = numba.get_num_threads()
-    threads = _STATE["threads"]
-    threads = numba.config.NUMBA_NUM_THREADS if threads is None else min(int(threads), numba.config.NUMBA_NUM_THREADS)
-    if threads != previous:
-        numba.set_num_threads(threads)
-    try:
-        shape = raw.shape
-        if raw.ndim == 2 and not loss.is_multi_output:  # (n, 1) single output
-            raw = raw[:, 0]
-        raw = np.ascontiguousarray(raw)
-        grad = np.empty(raw.shape, dtype=dtype)
-        hess = np.empty(raw.shape, dtype=dtype)
-        w = _EMPTY if weight is None else np.ascontiguousarray(weight, dtype=np.float64)
-        runner(loss, np.ascontiguousarray(y), raw, w, grad, hess)
-        grad, hess = grad.reshape(shape), hess.reshape(shape)
-    finally:
-        if threads != previous:
-            numba.set_num_threads(previous)
+    return build(kernels, loss, k)
+
+
+_NO_WEIGHT = np.empty(0, dtype=np.float64)
+
+
+def grad_hess(loss, y: np.ndarray, raw: np.ndarray, weight: np.ndarray | None,
+              dtype=np.float64, order: str = "C"):
+    """(grad, hess) from the compiled kernel of ``loss``, or None if it has none.
+
+    ``y`` are validated labels, ``raw`` scores shaped as the loss expects ((n,), (n, 1) for
+    single-output losses, (n, k)), ``weight`` None or (n,). Outputs are shaped like raw, of
+    ``dtype`` (float32 or float64) in ``order`` ("C", or "F" = LightGBM's class-major).
+    """
+    k = raw.shape[1] if raw.ndim == 2 else 1
+    run = _runner(loss, k)
+    if run is None:
+        return None
+    grad = np.empty(raw.shape, dtype=dtype, order=order)
+    hess = np.empty(raw.shape, dtype=dtype, order=order)
+    if raw.dtype != np.float32:
+        raw = np.asarray(raw, dtype=np.float64)  # float32 is read as is; the math is float64
+    weight = _NO_WEIGHT if weight is None else np.ascontiguousarray(weight, dtype=np.float64)
+    if loss.name in _INTEGER_LABELS:
+        y = np.ascontiguousarray(y, dtype=np.int64)
+    else:
+        y = np.asarray(y, dtype=np.float64)
+    if loss.name in _TWO_D:
+        if raw.ndim == 1:
+            raw, out_grad, out_hess = raw[:, None], grad[:, None], hess[:, None]
+        else:
+            out_grad, out_hess = grad, hess
+        if y.ndim == 1:
+            y = np.ascontiguousarray(y)
+    else:  # 1-D kernels: (n,) or (n, 1) as a contiguous vector
+        raw = np.ascontiguousarray(raw.reshape(-1))
+        out_grad, out_hess = grad.reshape(-1), hess.reshape(-1)
+        y = np.ascontiguousarray(y)
+    run(y, raw, weight, out_grad, out_hess)
     return grad, hess
-
-
-_EMPTY = np.empty(0, dtype=np.float64)

@@ -214,8 +214,8 @@ class Loss:
     def _weighted_grad_hess(self, y, raw, weight, dtype=np.float64, order="C"):
         """(grad, hess) on validated labels, weights multiplied in, as arrays of ``dtype``.
 
-        Runs the compiled kernel (``boostloss.losses._compiled``, numba) when it is switched on,
-        and the numpy reference otherwise; both compute in float64 and round once to
+        Runs the compiled kernel (``boostloss.losses._compiled``, Cython) when the loss has one
+        (the default), and the numpy reference otherwise; both compute in float64 and round once to
         ``dtype`` (float32 for both engines, which store gradients in float32; a value
         beyond float32's range becomes inf, which the adapters report). ``order`` is the
         memory layout of 2-D outputs ("F" for LightGBM's class-major buffers).
@@ -226,11 +226,10 @@ class Loss:
         operation (measured 1.4-1.8x faster at 1M rows, see benchmarks/bench_kernels.py),
         and peak memory is the outputs plus one block.
         """
-        if _compiled.enabled(raw.size):
-            compiled = _compiled.grad_hess(self, y, raw, weight, dtype)
+        if _compiled.enabled():
+            compiled = _compiled.grad_hess(self, y, raw, weight, dtype, order)
             if compiled is not None:
-                grad, hess = compiled
-                return np.asarray(grad, order=order), np.asarray(hess, order=order)
+                return compiled
         columns = raw.shape[1] if raw.ndim == 2 else 1
         rows_per_block = max(1, _BLOCK_ELEMENTS // max(1, columns))
         if not self.separable or raw.shape[0] <= rows_per_block:
