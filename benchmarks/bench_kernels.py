@@ -1,20 +1,21 @@
-"""Time every loss's grad/hess kernel against the memory-bandwidth floor.
+"""Time every loss's grad/hess kernel in milliseconds per 1M elements, beside the
+memory-bandwidth floor.
 
-For each loss (default parameters, or the ones in ``SETTINGS``) this prints the median time
-of grad/hess on ``--rows`` samples (multi-output losses: ``--rows`` x ``--outputs``):
+For each registered loss (default parameters, or the ones in ``SETTINGS``) on ``--rows``
+samples (multi-output losses: ``--rows // --outputs`` rows x ``--outputs`` columns, so every
+loss handles the same number of elements), as the engines call it (validated labels, float32
+raw scores in, float32 grad/hess out, no weights), this prints the median of ``--repeats``
+interleaved runs (the three timings rotate within every repeat) of:
 
-- ``public``: ``loss.grad_hess`` as a user calls it (validation included, default
-  settings, so the numpy reference unless ``BOOSTLOSS_COMPILED`` says otherwise);
-- ``np ref``: the numpy reference in one call on validated labels (float64);
-- ``np blk32``: the engines' numpy path (row blocks, float32 raw in and grad/hess out, as
-  XGBoost hands them over), with the compiled kernels switched off;
-- ``numba`` / ``numba32``: the compiled kernels on one thread (as inside an engine),
-  float64 and float32 in/out; ``numba mt``: on ``--threads`` threads (default all cores);
+- ``copy``: copying the raw scores into two float32 arrays (the bytes a kernel must at least
+  read and write): the memory-bandwidth floor;
+- ``numpy``: the numpy reference path (row blocks; the compiled kernels switched off);
+- ``compiled``: the compiled kernel (``boostloss/losses/_kernels.pyx``, one thread);
 
-next to the time of copying the same number of float64 bytes.
+and the ratios compiled / copy and numpy / compiled. Timings are per 1M elements.
 
-    python benchmarks/bench_kernels.py                 # 1M rows, 10 outputs, 7 repeats
-    python benchmarks/bench_kernels.py --rows 200000 --repeats 3
+    python benchmarks/bench_kernels.py                    # 1M elements, 10 outputs, 9 repeats
+    python benchmarks/bench_kernels.py --rows 200000 --repeats 5 --losses logistic focal
 """
 
 from __future__ import annotations
@@ -32,14 +33,19 @@ SETTINGS: dict[str, dict] = {
 }
 
 
-def median_time(function, repeats: int) -> float:
-    function()  # warm-up: page faults, caches
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+def interleaved_medians(functions: dict, repeats: int) -> dict[str, float]:
+    """Median seconds of each function, the order rotating every repeat (after a warm-up)."""
+    names = list(functions)
+    for name in names:
+        functions[name]()  # warm-up: page faults, caches, first-use costs
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for repeat in range(repeats):
+        shift = repeat % len(names)
+        for name in names[shift:] + names[:shift]:
+            start = time.perf_counter()
+            functions[name]()
+            times[name].append(time.perf_counter() - start)
+    return {name: float(np.median(values)) for name, values in times.items()}
 
 
 def make_inputs(loss, n: int, k: int, rng: np.random.Generator):
@@ -61,26 +67,33 @@ def make_inputs(loss, n: int, k: int, rng: np.random.Generator):
     return y, y + rng.normal(0, 2, n)
 
 
+def numpy_path(loss, labels, raw):
+    """The engines' path with the compiled kernels off: the numpy reference in row blocks."""
+    bl.use_compiled_kernels(False)
+    try:
+        return loss._weighted_grad_hess(labels, raw, None, np.float32)
+    finally:
+        bl.use_compiled_kernels(True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--rows", type=int, default=1_000_000, help="elements per call")
     parser.add_argument("--outputs", type=int, default=10, help="columns for multi-output losses")
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--losses", nargs="*", default=None, help="subset of loss names")
-    parser.add_argument("--threads", type=int, default=None, help="compiled-kernel threads (default: all cores)")
     args = parser.parse_args()
 
     rng = np.random.default_rng(0)
     names = args.losses or bl.available_losses()
-    compiled = _compiled.available()
     print(
-        f"grad_hess kernels: median of {args.repeats} runs, numpy {np.__version__}; "
-        f"numba kernels: {'yes' if compiled else 'not installed'} (threads for the last column: "
-        f"{args.threads or 'all cores'})"
+        f"grad_hess per 1M elements (float32 in and out, as the engines call it), median of "
+        f"{args.repeats} interleaved runs, numpy {np.__version__}, compiled kernels: "
+        f"{'built' if _compiled.available() else 'NOT BUILT'}"
     )
     header = (
-        f"{'loss':<24}{'shape':>14}{'copy ms':>9}{'public':>9}{'np ref':>9}{'np blk32':>9}"
-        f"{'numba':>9}{'numba32':>9}{'numba mt':>10}{'best ms/1M':>11}{'x copy':>8}"
+        f"{'loss':<24}{'shape':>16}{'copy ms':>9}{'numpy ms':>10}{'compiled ms':>13}"
+        f"{'comp/copy':>11}{'np/comp':>9}"
     )
     print(header)
     print("-" * len(header))
@@ -88,40 +101,29 @@ def main() -> None:
         loss = bl.get_loss(name, **SETTINGS.get(name, {}))
         if loss.task == "multiclass":
             loss = bl.get_loss(name, n_classes=args.outputs)
-        y, raw = make_inputs(loss, args.rows, args.outputs, rng)
-        raw32 = raw.astype(np.float32)
+        multi = loss.is_multi_output
+        rows = args.rows // args.outputs if multi else args.rows
+        y, raw = make_inputs(loss, rows, args.outputs, rng)
+        raw = raw.astype(np.float32)
         labels = loss.validate_labels(y)
-        destination = np.empty_like(raw)
-        times = {
-            "copy": median_time(lambda: np.copyto(destination, raw), args.repeats),  # noqa: B023
-            "public": median_time(lambda: loss.grad_hess(y, raw), args.repeats),  # noqa: B023
-            "numpy": median_time(lambda: loss._reference_grad_hess(labels, raw, None), args.repeats),  # noqa: B023
-        }
-        mode = _compiled.compiled_kernels_mode()
-        bl.use_compiled_kernels(False)  # the engines' numpy path: row blocks, float32 out
-        times["numpy32"] = median_time(
-            lambda: loss._weighted_grad_hess(labels, raw32, None, np.float32), args.repeats  # noqa: B023
-        )
-        bl.use_compiled_kernels(mode)
-        if compiled:
-            _compiled.set_num_threads(1)
-            times["numba"] = median_time(lambda: _compiled.grad_hess(loss, labels, raw, None), args.repeats)  # noqa: B023
-            times["numba32"] = median_time(
-                lambda: _compiled.grad_hess(loss, labels, raw32, None, np.float32), args.repeats  # noqa: B023
-            )
-            _compiled.set_num_threads(args.threads)
-            times["numba mt"] = median_time(lambda: _compiled.grad_hess(loss, labels, raw, None), args.repeats)  # noqa: B023
-            _compiled.set_num_threads(1)
-        best = min(v for k, v in times.items() if k != "copy")
-        cells = "".join(
-            f"{1e3 * times[key]:>{width}.1f}" if key in times else f"{'-':>{width}}"
-            for key, width in (("public", 9), ("numpy", 9), ("numpy32", 9), ("numba", 9), ("numba32", 9), ("numba mt", 10))
-        )
-        print(
-            f"{name:<24}{str(raw.shape):>14}{1e3 * times['copy']:>9.1f}{cells}"
-            f"{1e3 * best * 1e6 / raw.size:>11.1f}{best / times['copy']:>8.1f}",
-            flush=True,
-        )
+        grad_floor, hess_floor = np.empty_like(raw), np.empty_like(raw)
+
+        def copy(raw=raw, grad=grad_floor, hess=hess_floor):
+            np.copyto(grad, raw)
+            np.copyto(hess, raw)
+
+        functions = {"copy": copy,
+                     "numpy": lambda loss=loss, labels=labels, raw=raw: numpy_path(loss, labels, raw)}
+        if _compiled.grad_hess(loss, labels, raw, None, np.float32) is not None:
+            functions["compiled"] = lambda loss=loss, labels=labels, raw=raw: _compiled.grad_hess(
+                loss, labels, raw, None, np.float32)
+        per_million = {key: 1e3 * value * 1e6 / raw.size
+                       for key, value in interleaved_medians(functions, args.repeats).items()}
+        compiled = per_million.get("compiled")
+        cells = (f"{compiled:>13.2f}{compiled / per_million['copy']:>11.1f}"
+                 f"{per_million['numpy'] / compiled:>9.1f}" if compiled else f"{'-':>13}{'-':>11}{'-':>9}")
+        print(f"{name:<24}{str(raw.shape):>16}{per_million['copy']:>9.2f}{per_million['numpy']:>10.2f}"
+              f"{cells}", flush=True)
 
 
 if __name__ == "__main__":
