@@ -3,8 +3,11 @@
 What the engines receive is float32, so agreement is measured there: every grad/hess value
 within 2 float32 ulp of the reference rounded to float32, for float32 and float64 raw
 scores, with and without weights, over the hypothesis domain of tests/test_extremes.py
-(|raw| and |y - raw| up to 1e6, log link up to 300, values near 0). In float64 they agree to
-a relative 1e-12 on moderate inputs.
+(|raw| and |y - raw| up to 1e6, log link up to 300, values near 0). Where a formula
+subtracts nearly equal terms (tweedie's grad at y = exp(raw), log_cosh's 1 - exp(-2|e|) at
+e ~ 1e-12) the float64 reference is itself only accurate to a few float64 ulp of those
+terms, whose size the row's larger of |grad| and |hess| gives; a difference within 4 float64
+eps of that is accepted too. In float64 they agree to a relative 1e-12 on moderate inputs.
 
 The kernels are built by ``pip install`` (setup.py). A checkout used through PYTHONPATH
 needs ``python setup.py build_ext --inplace`` once: the first test says so.
@@ -59,6 +62,20 @@ def reference_float32(loss, y, raw, weight):
         return [np.asarray(v, dtype=np.float32) for v in loss._reference_grad_hess(y, raw, weight)]
 
 
+def assert_engine_values_agree(loss, y, raw, weight, compiled):
+    """compiled float32 (grad, hess) vs the float64 reference: 2 float32 ulp, or within the
+    reference's own rounding error where its formula cancels (see the module docstring)."""
+    reference = loss._reference_grad_hess(y, raw, weight)
+    scale = np.maximum(np.abs(reference[0]), np.abs(reference[1]))
+    for fast, slow, what in zip(compiled, reference, ("grad", "hess"), strict=True):
+        assert fast.dtype == np.float32 and fast.shape == slow.shape
+        with np.errstate(over="ignore", invalid="ignore"):
+            ulps = float32_ulps(fast, slow.astype(np.float32))
+            cancelled = np.abs(fast - slow) <= 4 * np.finfo(np.float64).eps * scale
+        bad = (ulps > 2) & ~cancelled
+        assert not bad.any(), (what, raw[bad], fast[bad], slow[bad])
+
+
 @pytest.mark.parametrize("setting", KERNEL_SETTINGS, ids=[setting_id(s) for s in KERNEL_SETTINGS])
 def test_kernel_within_2_float32_ulp_of_reference_over_the_domain(setting):
     loss = build(setting)
@@ -71,11 +88,7 @@ def test_kernel_within_2_float32_ulp_of_reference_over_the_domain(setting):
         weight = np.linspace(0.5, 2.0, labels.shape[0]) if weighted else None
         compiled = _compiled.grad_hess(loss, labels, raw, weight, np.float32)
         assert compiled is not None
-        for fast, slow, what in zip(compiled, reference_float32(loss, labels, raw, weight),
-                                    ("grad", "hess"), strict=True):
-            assert fast.dtype == np.float32 and fast.shape == slow.shape
-            ulps = float32_ulps(fast, slow)
-            assert ulps.max() <= 2, (what, raw[ulps > 2], fast[ulps > 2], slow[ulps > 2])
+        assert_engine_values_agree(loss, labels, raw, weight, compiled)
 
     check()
 

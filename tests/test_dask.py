@@ -12,10 +12,8 @@ What is checked against the single-machine code on the same rows:
   early-stopping rule is replayed exactly;
 - dice / tversky are refused; bad inputs raise errors naming the problem.
 
-The workers run the loss core's numpy reference path (``BOOSTLOSS_COMPILED=0``): the
-optional numba kernels would be JIT-compiled again in every fresh worker process, which
-costs more than the whole test on a cold cache; their equality with the reference is
-tests/test_compiled.py's job.
+The workers run the loss core's default path (the compiled kernels, see
+tests/test_compiled.py for their equality with the numpy reference).
 """
 
 from __future__ import annotations
@@ -68,7 +66,7 @@ LGB_PARAMS = {"num_leaves": 15, "learning_rate": 0.2, "min_data_in_leaf": 0,
 @pytest.fixture(scope="module")
 def client():
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None, env={"BOOSTLOSS_COMPILED": "0"}) as cluster, \
+                      dashboard_address=None) as cluster, \
             Client(cluster) as dask_client:
         yield dask_client
 

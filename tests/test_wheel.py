@@ -10,8 +10,10 @@ and rich for the console script) come from this interpreter's site-packages thro
 ``sys.path``, and the checks run from a directory outside the repository with no
 ``PYTHONPATH``, so nothing can fall back to the checkout.
 
-Building uses the PEP 517 backend (hatchling): without build isolation when hatchling is
-installed here, otherwise pip fetches it into an isolated build environment.
+Building uses the PEP 517 backend (setuptools, which compiles the Cython kernels): without
+build isolation when setuptools >= 77 and Cython are installed here, otherwise pip fetches
+them into an isolated build environment. The installed wheel must carry the compiled
+kernels and use them.
 """
 
 from __future__ import annotations
@@ -41,11 +43,20 @@ def run(args: list[str], cwd: Path, **kwargs) -> subprocess.CompletedProcess:
     return result
 
 
+def _build_requirements_installed() -> bool:
+    """setuptools >= 77 (PEP 639 license field) and Cython importable in this interpreter."""
+    if importlib.util.find_spec("Cython") is None:
+        return False
+    import setuptools
+
+    return int(setuptools.__version__.split(".")[0]) >= 77
+
+
 def build_and_install(work: Path) -> dict:
     """Build the wheel and install it into a fresh venv under ``work``; returns paths."""
     dist = work / "dist"
     build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", str(dist), str(ROOT)]
-    if importlib.util.find_spec("hatchling") is not None:
+    if _build_requirements_installed():
         build.insert(4, "--no-build-isolation")
     run(build, cwd=work)
     (wheel,) = dist.glob("boostloss-*.whl")
@@ -72,12 +83,16 @@ def check_wheel_contents(installed: dict) -> None:
     for name in bd.list_datasets():
         assert f"boostloss/_datasets/{bd.dataset_info(name).file_name}" in names
     assert "boostloss/_datasets/README.md" in names
+    assert any(n.startswith("boostloss/losses/_kernels") and n.endswith((".so", ".pyd"))
+               for n in names), "the compiled kernels are missing from the wheel"
     assert any(n.endswith("entry_points.txt") for n in names)
 
 
 LOAD_ALL = """
 import json, pathlib, boostloss, boostloss.datasets as bd, boostloss.datasets._shipped as shipped
-out = {"module": boostloss.__file__, "data_dir": str(shipped._package_data_dir()), "datasets": {}}
+from boostloss.losses import _compiled
+out = {"module": boostloss.__file__, "data_dir": str(shipped._package_data_dir()), "datasets": {},
+       "kernels": _compiled.enabled()}
 for name in bd.list_datasets():
     info = bd.dataset_info(name)
     frame = bd.load_frame(name)
@@ -98,6 +113,7 @@ def check_datasets_load(installed: dict) -> None:
     result = run([str(installed["python"]), "-c", LOAD_ALL], cwd=installed["cwd"])
     report = json.loads(result.stdout)
     purelib = str(installed["purelib"])
+    assert report["kernels"], "the installed wheel does not use its compiled kernels"
     assert report["module"].startswith(purelib), report["module"]
     assert report["data_dir"].startswith(purelib)
     assert str(ROOT) not in result.stdout

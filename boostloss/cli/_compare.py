@@ -406,7 +406,7 @@ def cross_validate(
 
     ``fit_seconds`` times each fold's ``fit``. Before the first fold every loss gets one
     untimed 2-round fit on the first training fold, so that one-time costs (imports,
-    compiling the loss's numba kernel) are not charged to the first loss or fold.
+    first calls) are not charged to the first loss or fold.
     """
     splits = _splits(problem, settings)
     metrics = metrics_for(problem.task, [spec.name for spec in specs])

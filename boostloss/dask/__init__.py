@@ -42,8 +42,7 @@ X, y, sample_weight are dask collections (``dask.array`` chunked along rows only
 The returned ``DaskBoostLossModel`` holds the engine booster(s) with the init score inside,
 like the adapters' boosters: ``boostloss.xgboost.predict(model.booster, X)`` /
 ``boostloss.lightgbm.predict(model.booster, X)`` work on in-memory data. Every worker runs
-the loss core, including its optional numba kernels, which are loaded (or compiled, on a
-cold cache) once per worker process.
+the loss core with its compiled kernels.
 
 Estimators: ``DaskBoostLossRegressor`` / ``DaskBoostLossClassifier`` (scikit-learn style,
 ``fit`` on dask collections, ``predict`` returning dask collections) wrap these functions;

@@ -127,8 +127,8 @@ def check_raw_shape(loss: Loss, target: PreparedTarget, raw: np.ndarray, where: 
 
 def engine_grad_hess(loss: Loss, target: PreparedTarget, raw: np.ndarray):
     """grad/hess for LightGBM: weights multiplied in, float32-range checked, float32 layout."""
-    # The compiled kernels run on one thread by default (boostloss.losses._compiled), so they do
-    # not fight LightGBM's OpenMP pool inside this callback.
+    # The compiled kernels run on the calling thread only (boostloss.losses._compiled), so
+    # they do not fight LightGBM's OpenMP pool inside this callback.
     # float32 in LightGBM's layout (it ravels 2-D buffers in Fortran order) saves its copy
     grad, hess = loss._weighted_grad_hess(
         target.labels, raw, target.weight, np.float32, "F" if raw.ndim == 2 else "C"
