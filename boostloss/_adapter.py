@@ -2,8 +2,10 @@
 
 The adapters call a loss once per boosting round on every row, so they validate labels
 and weights once per dataset (``PreparedTarget``, cached per dataset object) and then call
-the loss's private ``_weighted_grad_hess`` on the engine's raw scores. Engines exchange
-float32; a gradient or Hessian that does not fit float32 is an error, never a silent inf.
+``float32_grad_hess`` on the engine's raw scores: the loss's compiled kernel (or its numpy
+path) and nothing else per round. Engines exchange float32; a gradient or Hessian that does
+not fit float32 is an error, never a silent inf (the kernels count such values as they
+write them, so only the numpy path scans the outputs again).
 """
 
 from __future__ import annotations
@@ -15,10 +17,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validation import check_sample_weight
+from .losses import _compiled
 from .losses.base import Loss
 
-__all__ = ["PreparedTarget", "prepare_target", "check_float32_range", "TargetCache",
-           "wrong_route", "lazy_attributes"]
+__all__ = [
+    "PreparedTarget",
+    "prepare_target",
+    "check_float32_range",
+    "float32_grad_hess",
+    "TargetCache",
+    "wrong_route",
+    "lazy_attributes",
+]
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -128,3 +138,20 @@ def lazy_attributes(package: str, module: str, names: tuple[str, ...]):
         raise AttributeError(f"module {package!r} has no attribute {name!r}")
 
     return __getattr__
+
+
+def float32_grad_hess(loss: Loss, labels: np.ndarray, raw: np.ndarray,
+                      weight: np.ndarray | None, order: str = "C"):
+    """The per-round call of both engines: (grad, hess) as float32 arrays shaped like raw,
+    in ``order`` ("F" = LightGBM's class-major), weights multiplied in; ValueError if a value
+    does not fit float32. ``labels``/``weight`` come from ``prepare_target``."""
+    result = _compiled.checked_grad_hess(loss, labels, raw, weight, np.float32, order) \
+        if _compiled.enabled() else None
+    if result is None:  # no kernel for this loss: the numpy path, then the range scan
+        grad, hess = loss._weighted_grad_hess(labels, raw, weight, np.float32, order)
+        check_float32_range(loss, grad, hess)
+        return grad, hess
+    grad, hess, nonfinite = result
+    if nonfinite:
+        check_float32_range(loss, grad, hess)  # raises, with the largest value
+    return grad, hess

@@ -2,8 +2,8 @@
 and the scikit-learn objective ``(y_true, y_pred, weight)``.
 
 They are small proxy classes (picklable, unlike closures, so ``LGBMRegressor(objective=...)``
-pickles) that turn LightGBM's signature into the loss's private fast path
-``loss._weighted_grad_hess(labels, raw, weight)``:
+pickles) that turn LightGBM's signature into one call of the loss's compiled kernel
+(``float32_grad_hess(loss, labels, raw, weight, order)``):
 
 - Labels and weights are read from the Dataset and validated once per Dataset
   (``TargetsByAnchor``: re-validated only if the label or weight array is replaced).
@@ -11,7 +11,7 @@ pickles) that turn LightGBM's signature into the loss's private fast path
 - ``preds`` is float64, shape (n,) or, for multiclass, (n, k) (a Fortran-ordered view of
   LightGBM's class-major buffer). grad/hess go back as float32 in the layout LightGBM copies
   without conversion: 1-D contiguous, or (n, k) Fortran-ordered (LightGBM ravels in "F" order).
-- A grad/hess that does not fit float32 is a ValueError (``check_float32_range``).
+- A grad/hess that does not fit float32 is a ValueError (the kernel counts such values).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .._adapter import PreparedTarget, check_float32_range, prepare_target, wrong_route
+from .._adapter import PreparedTarget, float32_grad_hess, prepare_target, wrong_route
 from ..links import IdentityLink
 from ..losses.base import Loss
 from ._engine import dataset_label, dataset_weight, require_lightgbm
@@ -130,11 +130,8 @@ def engine_grad_hess(loss: Loss, target: PreparedTarget, raw: np.ndarray):
     # The compiled kernels run on the calling thread only (boostloss.losses._compiled), so
     # they do not fight LightGBM's OpenMP pool inside this callback.
     # float32 in LightGBM's layout (it ravels 2-D buffers in Fortran order) saves its copy
-    grad, hess = loss._weighted_grad_hess(
-        target.labels, raw, target.weight, np.float32, "F" if raw.ndim == 2 else "C"
-    )
-    check_float32_range(loss, grad, hess)
-    return grad, hess
+    return float32_grad_hess(loss, target.labels, raw, target.weight,
+                             "F" if raw.ndim == 2 else "C")
 
 
 class _LossCallable:

@@ -28,7 +28,14 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["available", "enabled", "grad_hess", "kernel_names", "use_compiled_kernels"]
+__all__ = [
+    "available",
+    "checked_grad_hess",
+    "enabled",
+    "grad_hess",
+    "kernel_names",
+    "use_compiled_kernels",
+]
 
 _ENV_MODES = {"0": False, "1": True}
 
@@ -101,7 +108,8 @@ def enabled() -> bool:
 
 # ----------------------------------------------------------------------------- the table
 # loss name -> (parameters the kernel implements, builder(kernels, loss, k) -> run).
-# run(y, raw, weight, grad, hess) calls one kernel; k is raw's column count.
+# run(y, raw, weight, grad, hess) calls one kernel and returns its count of non-finite
+# outputs; k is raw's column count.
 Runner = Callable[..., None]
 
 
@@ -116,7 +124,8 @@ def _softmax_cross_entropy(kernels, loss, k: int) -> Runner:
     eps = loss.label_smoothing
 
     def run(y, raw, weight, grad, hess):  # a scratch row per call: calls may run in threads
-        kernels.softmax_cross_entropy(y, raw, weight, grad, hess, c, eps, factor, np.empty(k))
+        return kernels.softmax_cross_entropy(y, raw, weight, grad, hess, c, eps, factor,
+                                             np.empty(k))
 
     return run
 
@@ -125,7 +134,7 @@ def _softmax_focal(kernels, loss, k: int) -> Runner:
     c = _class_weight(loss, k)
 
     def run(y, raw, weight, grad, hess):
-        kernels.softmax_focal(y, raw, weight, grad, hess, loss.gamma, c, np.empty(k))
+        return kernels.softmax_focal(y, raw, weight, grad, hess, loss.gamma, c, np.empty(k))
 
     return run
 
@@ -232,6 +241,15 @@ def grad_hess(loss, y: np.ndarray, raw: np.ndarray, weight: np.ndarray | None,
     single-output losses, (n, k)), ``weight`` None or (n,). Outputs are shaped like raw, of
     ``dtype`` (float32 or float64) in ``order`` ("C", or "F" = LightGBM's class-major).
     """
+    result = checked_grad_hess(loss, y, raw, weight, dtype, order)
+    return None if result is None else result[:2]
+
+
+def checked_grad_hess(loss, y: np.ndarray, raw: np.ndarray, weight: np.ndarray | None,
+                      dtype=np.float64, order: str = "C"):
+    """``grad_hess`` plus the number of stored values that are not finite (beyond
+    ``dtype``'s range, or NaN), counted by the kernel as it writes them; None without a
+    kernel."""
     k = raw.shape[1] if raw.ndim == 2 else 1
     run = _runner(loss, k)
     if run is None:
@@ -256,5 +274,5 @@ def grad_hess(loss, y: np.ndarray, raw: np.ndarray, weight: np.ndarray | None,
         raw = np.ascontiguousarray(raw.reshape(-1))
         out_grad, out_hess = grad.reshape(-1), hess.reshape(-1)
         y = np.ascontiguousarray(y)
-    run(y, raw, weight, out_grad, out_hess)
-    return grad, hess
+    nonfinite = run(y, raw, weight, out_grad, out_hess)
+    return grad, hess, nonfinite

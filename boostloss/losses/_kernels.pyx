@@ -12,11 +12,14 @@ LightGBM). No temporaries, no Python objects, no GIL and no threads: inside an e
 callback the engine's OpenMP pool owns the cores.
 
 Arguments are always (y, raw, weight, grad, hess, *parameters): ``weight`` is an empty
-float64 array when there are no sample weights. 1-D kernels take contiguous arrays;
+float64 array when there are no sample weights. Each kernel returns how many grad/hess
+values it stored that are not finite (beyond float32's range for float32 outputs, or NaN),
+so the engines' float32 guard needs no second pass over the outputs. 1-D kernels take contiguous arrays;
 2-D ones (multiclass, multi-quantile, multilabel) any strides. ``boostloss.losses._compiled``
 chooses the kernel and its parameters from the loss object.
 """
 
+from libc.float cimport DBL_MAX, FLT_MAX
 from libc.math cimport exp, fabs, log, log1p, pow, sqrt
 from libc.stdint cimport int64_t
 
@@ -31,16 +34,23 @@ ctypedef fused out_t:
 cdef double MIN_HESSIAN = 2.2250738585072014e-308  # smallest positive normal float64
 
 
-cdef inline void put(out_t* grad, out_t* hess, Py_ssize_t at, Py_ssize_t row, double g,
-                     double h, const double* weight) noexcept nogil:
-    """Floor h, multiply the row's weight in, round once to the output dtype."""
+cdef inline int put(out_t* grad, out_t* hess, Py_ssize_t at, Py_ssize_t row, double g,
+                    double h, const double* weight) noexcept nogil:
+    """Floor h, multiply the row's weight in, round once to the output dtype; return 1 if
+    the stored grad or hess is not finite (beyond float32's range, or NaN), else 0."""
+    cdef out_t stored_grad, stored_hess
+    cdef double limit
     if h < MIN_HESSIAN:
         h = MIN_HESSIAN
     if weight != NULL:
         g = g * weight[row]
         h = h * weight[row]
-    grad[at] = <out_t>g
-    hess[at] = <out_t>h
+    stored_grad = <out_t>g
+    stored_hess = <out_t>h
+    grad[at] = stored_grad
+    hess[at] = stored_hess
+    limit = FLT_MAX if out_t is float else DBL_MAX
+    return not (fabs(stored_grad) <= limit and stored_hess <= limit)
 
 
 cdef inline const double* weights(const double[::1] weight) noexcept nogil:
@@ -77,18 +87,22 @@ def squared_error(const double[::1] y, const raw_t[::1] raw, const double[::1] w
                   out_t[::1] grad, out_t[::1] hess):
     cdef Py_ssize_t i
     cdef const double* w = weights(weight)
+    cdef Py_ssize_t bad = 0
     with nogil:
         for i in range(raw.shape[0]):
-            put(&grad[0], &hess[0], i, i, <double>raw[i] - y[i], 1.0, w)
+            bad += put(&grad[0], &hess[0], i, i, <double>raw[i] - y[i], 1.0, w)
+    return bad
 
 
 def absolute_error(const double[::1] y, const raw_t[::1] raw, const double[::1] weight,
                    out_t[::1] grad, out_t[::1] hess):
     cdef Py_ssize_t i
     cdef const double* w = weights(weight)
+    cdef Py_ssize_t bad = 0
     with nogil:
         for i in range(raw.shape[0]):
-            put(&grad[0], &hess[0], i, i, sign(<double>raw[i] - y[i]), 1.0, w)
+            bad += put(&grad[0], &hess[0], i, i, sign(<double>raw[i] - y[i]), 1.0, w)
+    return bad
 
 
 def huber(const double[::1] y, const raw_t[::1] raw, const double[::1] weight,
@@ -96,11 +110,13 @@ def huber(const double[::1] y, const raw_t[::1] raw, const double[::1] weight,
     cdef Py_ssize_t i
     cdef double e
     cdef const double* w = weights(weight)
+    cdef Py_ssize_t bad = 0
     with nogil:
         for i in range(raw.shape[0]):
             e = y[i] - <double>raw[i]
-            put(&grad[0], &hess[0], i, i, -min(max(e, -delta), delta),
-                1.0 if fabs(e) <= delta else floor, w)
+            bad += put(&grad[0], &hess[0], i, i, -min(max(e, -delta), delta),
+                       1.0 if fabs(e) <= delta else floor, w)
+    return bad
 
 
 def smooth_l1(const double[::1] y, const raw_t[::1] raw, const double[::1] weight,
@@ -109,11 +125,13 @@ def smooth_l1(const double[::1] y, const raw_t[::1] raw, const double[::1] weigh
     cdef double e
     cdef double inside = 1.0 / beta
     cdef const double* w = weights(weight)
+    cdef Py_ssize_t bad = 0
     with nogil:
         for i in range(raw.shape[0]):
             e = y[i] - <double>raw[i]
-            put(&grad[0], &hess[0], i, i, -min(max(e, -beta), beta) / beta,
-                inside if fabs(e) < beta else floor, w)
+            bad += put(&grad[0], &hess[0], i, i, -min(max(e, -beta), beta) / beta,
+                       inside if fabs(e) < beta else floor, w)
+    return bad
 
 
 def pseudo_huber(const double[::1] y, const raw_t[::1] raw, const double[::1] weight,
@@ -121,12 +139,14 @@ def pseudo_huber(const double[::1] y, const raw_t[::1] raw, const double[::1] we
     cdef Py_ssize_t i
     cdef double x, h
     cdef const double* w = weights(weight)
+    cdef Py_ssize_t bad = 0
     with nogil:
         for i in range(raw.shape[0]):
             x = (y[i] - <double>raw[i]) / delta
             # hypot(1, x) without overflow: past |x| = 1e150, sqrt(1 + x^2) rounds to |x|
             h = sqrt(1.0 + x * x) if fabs(x) < 1e150 else fabs(x)
-            put(&grad[0], &hess[0], i, i, -delta * x / h, max(1.0 / (h * h * h), floor), w)
+            bad += put(&grad[0], &hess[0], i, i, -delta * x / h, max(1.0 / (h * h * h), floor), w)
+    return bad
 
 
 def log_cosh(const double[::1] y, const raw_t[::1] raw, const double[::1] weight,
@@ -134,13 +154,15 @@ def log_cosh(const double[::1] y, const raw_t[::1] raw, const double[::1] weight
     cdef Py_ssize_t i
     cdef double e, t, one_plus_t
     cdef const double* w = weights(weight)
+    cdef Py_ssize_t bad = 0
     with nogil:
         for i in range(raw.shape[0]):
             e = y[i] - <double>raw[i]
             t = exp(-2.0 * fabs(e))  # one exp, never overflows
             one_plus_t = 1.0 + t
-            put(&grad[0], &hess[0], i, i, -sign(e) * (1.0 - t) / one_plus_t,
-                max(4.0 * t / (one_plus_t * one_plus_t), floor), w)
+            bad += put(&grad[0], &hess[0], i, i, -sign(e) * (1.0 - t) / one_plus_t,
+                       max(4.0 * t / (one_plus_t * one_plus_t), floor), w)
+    return bad
 
 
 def fair(const double[::1] y, const raw_t[::1] raw, const double[::1] weight,
@@ -148,11 +170,13 @@ def fair(const double[::1] y, const raw_t[::1] raw, const double[::1] weight,
     cdef Py_ssize_t i
     cdef double e, d
     cdef const double* w = weights(weight)
+    cdef Py_ssize_t bad = 0
     with nogil:
         for i in range(raw.shape[0]):
             e = y[i] - <double>raw[i]
             d = fabs(e) + c
-            put(&grad[0], &hess[0], i, i, -c * e / d, max((c / d) * (c / d), floor), w)
+            bad += put(&grad[0], &hess[0], i, i, -c * e / d, max((c / d) * (c / d), floor), w)
+    return bad
 
 
 def expectile(const double[::1] y, const raw_t[::1] raw, const double[::1] weight,
@@ -160,11 +184,13 @@ def expectile(const double[::1] y, const raw_t[::1] raw, const double[::1] weigh
     cdef Py_ssize_t i
     cdef double e, k
     cdef const double* w = weights(weight)
+    cdef Py_ssize_t bad = 0
     with nogil:
         for i in range(raw.shape[0]):
             e = y[i] - <double>raw[i]
             k = 2.0 * ((1.0 - alpha) if e < 0 else alpha)
-            put(&grad[0], &hess[0], i, i, -k * e, k, w)
+            bad += put(&grad[0], &hess[0], i, i, -k * e, k, w)
+    return bad
 
 
 def quantile(const double[::1] y, const raw_t[:, :] raw, const double[::1] weight,
@@ -173,12 +199,14 @@ def quantile(const double[::1] y, const raw_t[:, :] raw, const double[::1] weigh
     cdef Py_ssize_t i, j, at
     cdef Py_ssize_t rs = grad.strides[0] // sizeof(out_t), cs = grad.strides[1] // sizeof(out_t)
     cdef const double* w = weights(weight)
+    cdef Py_ssize_t bad = 0
     with nogil:
         for i in range(raw.shape[0]):
             for j in range(raw.shape[1]):
                 at = i * rs + j * cs
-                put(&grad[0, 0], &hess[0, 0], at, i,
-                    (1.0 if y[i] - <double>raw[i, j] <= 0 else 0.0) - levels[j], 1.0, w)
+                bad += put(&grad[0, 0], &hess[0, 0], at, i,
+                           (1.0 if y[i] - <double>raw[i, j] <= 0 else 0.0) - levels[j], 1.0, w)
+    return bad
 
 
 # ------------------------------------------------------------- log link
@@ -187,12 +215,14 @@ def poisson(const double[::1] y, const raw_t[::1] raw, const double[::1] weight,
     cdef Py_ssize_t i
     cdef double r, mean
     cdef const double* w = weights(weight)
+    cdef Py_ssize_t bad = 0
     with nogil:
         for i in range(raw.shape[0]):
             r = raw[i]
             mean = exp(r)
-            put(&grad[0], &hess[0], i, i, mean - y[i],
-                exp(r + max_delta_step) if max_delta_step != 0 else mean, w)
+            bad += put(&grad[0], &hess[0], i, i, mean - y[i],
+                       exp(r + max_delta_step) if max_delta_step != 0 else mean, w)
+    return bad
 
 
 def gamma(const double[::1] y, const raw_t[::1] raw, const double[::1] weight,
@@ -200,10 +230,12 @@ def gamma(const double[::1] y, const raw_t[::1] raw, const double[::1] weight,
     cdef Py_ssize_t i
     cdef double scaled
     cdef const double* w = weights(weight)
+    cdef Py_ssize_t bad = 0
     with nogil:
         for i in range(raw.shape[0]):
             scaled = y[i] * exp(-<double>raw[i])
-            put(&grad[0], &hess[0], i, i, 1.0 - scaled, scaled, w)
+            bad += put(&grad[0], &hess[0], i, i, 1.0 - scaled, scaled, w)
+    return bad
 
 
 def tweedie(const double[::1] y, const raw_t[::1] raw, const double[::1] weight,
@@ -211,13 +243,15 @@ def tweedie(const double[::1] y, const raw_t[::1] raw, const double[::1] weight,
     cdef Py_ssize_t i
     cdef double r, first, second
     cdef const double* w = weights(weight)
+    cdef Py_ssize_t bad = 0
     with nogil:
         for i in range(raw.shape[0]):
             r = raw[i]
             first = y[i] * exp((1.0 - rho) * r)
             second = exp((2.0 - rho) * r)
-            put(&grad[0], &hess[0], i, i, second - first,
-                (rho - 1.0) * first + (2.0 - rho) * second, w)
+            bad += put(&grad[0], &hess[0], i, i, second - first,
+                       (rho - 1.0) * first + (2.0 - rho) * second, w)
+    return bad
 
 
 # ------------------------------------------------------------- binary
@@ -226,13 +260,15 @@ def logistic(const double[::1] y, const raw_t[::1] raw, const double[::1] weight
     cdef Py_ssize_t i
     cdef double target, p, q, positive
     cdef const double* w = weights(weight)
+    cdef Py_ssize_t bad = 0
     with nogil:
         for i in range(raw.shape[0]):
             target = y[i] * (1.0 - eps) + 0.5 * eps if eps != 0 else y[i]
             p = sigmoid_pair(raw[i], &q)
             positive = pos_weight * target
-            put(&grad[0], &hess[0], i, i, (1.0 - target) * p - positive * q,
-                p * q * (positive + 1.0 - target), w)
+            bad += put(&grad[0], &hess[0], i, i, (1.0 - target) * p - positive * q,
+                       p * q * (positive + 1.0 - target), w)
+    return bad
 
 
 def multilabel_logistic(const double[:, :] y, const raw_t[:, :] raw, const double[::1] weight,
@@ -241,12 +277,14 @@ def multilabel_logistic(const double[:, :] y, const raw_t[:, :] raw, const doubl
     cdef Py_ssize_t rs = grad.strides[0] // sizeof(out_t), cs = grad.strides[1] // sizeof(out_t)
     cdef double p, q
     cdef const double* w = weights(weight)
+    cdef Py_ssize_t bad = 0
     with nogil:
         for i in range(raw.shape[0]):
             for j in range(raw.shape[1]):
                 p = sigmoid_pair(raw[i, j], &q)
-                put(&grad[0, 0], &hess[0, 0], i * rs + j * cs, i,
-                    (1.0 - y[i, j]) * p - y[i, j] * q, p * q, w)
+                bad += put(&grad[0, 0], &hess[0, 0], i * rs + j * cs, i,
+                           (1.0 - y[i, j]) * p - y[i, j] * q, p * q, w)
+    return bad
 
 
 def focal(const double[::1] y, const raw_t[::1] raw, const double[::1] weight,
@@ -254,6 +292,7 @@ def focal(const double[::1] y, const raw_t[::1] raw, const double[::1] weight,
     cdef Py_ssize_t i
     cdef double s, z, e, inverse, q, u, log_term, modulator, balance, scale, curvature
     cdef const double* w = weights(weight)
+    cdef Py_ssize_t bad = 0
     with nogil:
         for i in range(raw.shape[0]):
             s = 2.0 * y[i] - 1.0
@@ -282,8 +321,9 @@ def focal(const double[::1] y, const raw_t[::1] raw, const double[::1] weight,
                 balance = 1.0
             scale = balance * modulator
             curvature = u * (2.0 * gamma_ + 1.0) + gamma_ * log_term * max(gamma_ * q - u, 0.0)
-            put(&grad[0], &hess[0], i, i, -s * scale * (gamma_ * q * log_term + u),
-                scale * q * curvature, w)
+            bad += put(&grad[0], &hess[0], i, i, -s * scale * (gamma_ * q * log_term + u),
+                       scale * q * curvature, w)
+    return bad
 
 
 def squared_hinge(const double[::1] y, const raw_t[::1] raw, const double[::1] weight,
@@ -291,11 +331,13 @@ def squared_hinge(const double[::1] y, const raw_t[::1] raw, const double[::1] w
     cdef Py_ssize_t i
     cdef double s, slack
     cdef const double* w = weights(weight)
+    cdef Py_ssize_t bad = 0
     with nogil:
         for i in range(raw.shape[0]):
             s = 2.0 * y[i] - 1.0
             slack = max(0.0, 1.0 - s * <double>raw[i])
-            put(&grad[0], &hess[0], i, i, -2.0 * s * slack, 2.0 if slack > 0 else floor, w)
+            bad += put(&grad[0], &hess[0], i, i, -2.0 * s * slack, 2.0 if slack > 0 else floor, w)
+    return bad
 
 
 def smooth_hinge(const double[::1] y, const raw_t[::1] raw, const double[::1] weight,
@@ -303,6 +345,7 @@ def smooth_hinge(const double[::1] y, const raw_t[::1] raw, const double[::1] we
     cdef Py_ssize_t i
     cdef double s, m, slope, h
     cdef const double* w = weights(weight)
+    cdef Py_ssize_t bad = 0
     with nogil:
         for i in range(raw.shape[0]):
             s = 2.0 * y[i] - 1.0
@@ -316,7 +359,8 @@ def smooth_hinge(const double[::1] y, const raw_t[::1] raw, const double[::1] we
             else:
                 slope = -1.0
                 h = floor
-            put(&grad[0], &hess[0], i, i, s * slope, h, w)
+            bad += put(&grad[0], &hess[0], i, i, s * slope, h, w)
+    return bad
 
 
 # ------------------------------------------------------------- multiclass (softmax)
@@ -342,6 +386,7 @@ def softmax_cross_entropy(const int64_t[::1] y, const raw_t[:, :] raw,
     cdef Py_ssize_t rs = grad.strides[0] // sizeof(out_t), cs = grad.strides[1] // sizeof(out_t)
     cdef double c_total = 0.0, top, inverse, others, scale, p, g, h, spread = eps / k
     cdef const double* w = weights(weight)
+    cdef Py_ssize_t bad = 0
     cdef double* s = &scratch[0]
     with nogil:
         for j in range(k):
@@ -362,7 +407,8 @@ def softmax_cross_entropy(const int64_t[::1] y, const raw_t[:, :] raw,
                 else:
                     g = p * scale - spread * class_weight[j]
                     h = p * (1.0 - p)
-                put(&grad[0, 0], &hess[0, 0], i * rs + j * cs, i, g, h * (factor * scale), w)
+                bad += put(&grad[0, 0], &hess[0, 0], i * rs + j * cs, i, g, h * (factor * scale), w)
+    return bad
 
 
 def softmax_focal(const int64_t[::1] y, const raw_t[:, :] raw, const double[::1] weight,
@@ -373,6 +419,7 @@ def softmax_focal(const int64_t[::1] y, const raw_t[:, :] raw, const double[::1]
     cdef double top, total, inverse, log_t, t, one_minus_t, safe, ratio, c, slope
     cdef double curvature, p, indicator_minus_p, direction
     cdef const double* w = weights(weight)
+    cdef Py_ssize_t bad = 0
     cdef double* s = &scratch[0]
     with nogil:
         for i in range(n):
@@ -399,8 +446,9 @@ def softmax_focal(const int64_t[::1] y, const raw_t[:, :] raw, const double[::1]
                 p = s[j] * inverse
                 indicator_minus_p = one_minus_t if j == label else -p
                 direction = indicator_minus_p / safe
-                put(&grad[0, 0], &hess[0, 0], i * rs + j * cs, i, -slope * indicator_minus_p,
-                    slope * p * (1.0 - p) + max(curvature * direction * direction, 0.0), w)
+                bad += put(&grad[0, 0], &hess[0, 0], i * rs + j * cs, i, -slope * indicator_minus_p,
+                           slope * p * (1.0 - p) + max(curvature * direction * direction, 0.0), w)
+    return bad
 
 
 # ------------------------------------------------------------- overlap (batch losses)
@@ -412,6 +460,7 @@ def overlap(const double[::1] y, const raw_t[::1] raw, const double[::1] weight,
     cdef double p, q, wi, true_positive = 0.0, predicted = 0.0, actual = 0.0
     cdef double numerator, denominator, d_loss_d_p, slope, h
     cdef const double* w = weights(weight)
+    cdef Py_ssize_t bad = 0
     with nogil:
         for i in range(n):
             p = expit(raw[i])
@@ -428,4 +477,5 @@ def overlap(const double[::1] y, const raw_t[::1] raw, const double[::1] weight,
             p = sigmoid_pair(raw[i], &q)
             slope = p * q  # d p / d raw
             h = n * fabs(d_loss_d_p) * slope
-            put(&grad[0], &hess[0], i, i, n * d_loss_d_p * slope, h, w)
+            bad += put(&grad[0], &hess[0], i, i, n * d_loss_d_p * slope, h, w)
+    return bad

@@ -2,9 +2,9 @@
 classes, and the zero-Hessian variants ``train`` uses (MM surrogate, per-round leaf refit).
 
 They hold no math: labels and weights are read from the DMatrix and validated once per
-DMatrix (``TargetCache``), XGBoost's float32 margins go unchanged to the loss's fast path
-(``_weighted_grad_hess(..., float32)``), and grad/hess come back float32, C-contiguous and
-shaped like XGBoost's ``predt``. Shapes are checked against the labels so that a wrong
+DMatrix (``TargetCache``), XGBoost's float32 margins go unchanged to the loss's compiled
+kernel (``float32_grad_hess``: nothing else runs per round), and grad/hess come back
+float32, C-contiguous and shaped like XGBoost's ``predt``. Shapes are checked against the labels so that a wrong
 ``num_class`` / ``num_target`` is a ValueError naming the setting to change.
 """
 
@@ -19,6 +19,7 @@ from .._adapter import (
     PreparedTarget,
     TargetCache,
     check_float32_range,
+    float32_grad_hess,
     prepare_target,
     wrong_route,
 )
@@ -123,14 +124,13 @@ def _as_raw(loss: Loss, predt: np.ndarray, target: PreparedTarget) -> np.ndarray
     return predt
 
 
-def _engine_arrays(loss: Loss, grad: np.ndarray, hess: np.ndarray, shape) -> tuple:
-    """float32 C-contiguous grad/hess shaped like XGBoost's predt (no copy when they already
-    are); a value beyond float32 range (inf after the cast) is an error."""
+def _engine_arrays(loss: Loss, grad: np.ndarray, hess: np.ndarray) -> tuple:
+    """float32 C-contiguous grad/hess (no copy when they already are) from a grad/hess that
+    did not come from ``float32_grad_hess``; a value beyond float32 range is an error."""
+    grad = np.ascontiguousarray(grad, dtype=np.float32)
+    hess = np.ascontiguousarray(hess, dtype=np.float32)
     check_float32_range(loss, grad, hess)
-    return (
-        np.ascontiguousarray(grad, dtype=np.float32).reshape(shape),
-        np.ascontiguousarray(hess, dtype=np.float32).reshape(shape),
-    )
+    return grad, hess
 
 
 def _weight_vector(sample_weight) -> np.ndarray | None:
@@ -179,10 +179,12 @@ class XGBoostObjective(_LossCallable):
         target = self._target(dtrain)
         raw = _as_raw(self.loss, predt, target)
         grad, hess = self._grad_hess(target, raw, dtrain)
-        return _engine_arrays(self.loss, grad, hess, np.shape(predt))
+        shape = np.shape(predt)
+        return grad.reshape(shape), hess.reshape(shape)
 
     def _grad_hess(self, target: PreparedTarget, raw: np.ndarray, dtrain):
-        return self.loss._weighted_grad_hess(target.labels, raw, target.weight, np.float32)
+        """float32 C-contiguous (grad, hess), checked against float32's range."""
+        return float32_grad_hess(self.loss, target.labels, raw, target.weight)
 
 
 class XGBoostMetric(_LossCallable):
@@ -225,8 +227,8 @@ class XGBoostSklearnObjective(_PicklesOnlyTheLoss):
                 labels = labels.reshape(predt.shape)
         target = self._target(labels, _weight_vector(sample_weight))
         raw = _as_raw(self.loss, predt, target)
-        grad, hess = self.loss._weighted_grad_hess(target.labels, raw, target.weight, np.float32)
-        return _engine_arrays(self.loss, grad, hess, predt.shape)
+        grad, hess = float32_grad_hess(self.loss, target.labels, raw, target.weight)
+        return grad.reshape(predt.shape), hess.reshape(predt.shape)
 
     def _target(self, labels: np.ndarray, weight: np.ndarray | None) -> PreparedTarget:
         last = self._last
@@ -283,9 +285,12 @@ class SurrogateObjective(XGBoostObjective):
 
     def _grad_hess(self, target, raw, dtrain):
         if self.loss.name == "absolute_error":
-            return absolute_error_grad_hess(target.labels, raw, target.weight, self._reduce_sums)
-        return quantile_grad_hess(target.labels, raw, target.weight, self.loss.levels,
-                                  self._reduce_sums)
+            grad, hess = absolute_error_grad_hess(target.labels, raw, target.weight,
+                                                  self._reduce_sums)
+        else:
+            grad, hess = quantile_grad_hess(target.labels, raw, target.weight, self.loss.levels,
+                                            self._reduce_sums)
+        return _engine_arrays(self.loss, grad, hess)
 
 
 # ---------------------------------------------------------------------- distributed (Dask)
