@@ -19,6 +19,7 @@ each fit in a fresh subprocess instead and adds peak RSS (the whole process's, d
     python benchmarks/bench_engines.py --rows 400000 --rounds 30 --engines xgboost
     python benchmarks/bench_engines.py --losses logistic squared_error
     python benchmarks/bench_engines.py --kernels numpy    # boostloss with the compiled kernels off
+    python benchmarks/bench_engines.py --numpy-column     # and beside it, interleaved
     python benchmarks/bench_engines.py --fresh-process    # peak memory per fit
 
 The custom fits use exactly what a user writes: ``xgb.train(obj=bl.xgboost.objective(loss))``
@@ -124,8 +125,18 @@ def handwritten_objective(loss_name: str, labels: np.ndarray, engine: str):
 
 def fit_once(engine: str, loss_name: str, mode: str, rows: int, features: int, rounds: int, threads: int,
              data=None) -> dict:
-    """One fit in this process; returns training seconds and peak RSS in MiB."""
+    """One fit in this process; returns training seconds and peak RSS in MiB.
+
+    mode: "native", "handwritten", "custom" (boostloss) or "numpy" (boostloss with its
+    compiled kernels switched off: the numpy reference path)."""
     import boostloss as bl
+
+    if mode == "numpy":
+        bl.use_compiled_kernels(False)
+        try:
+            return fit_once(engine, loss_name, "custom", rows, features, rounds, threads, data)
+        finally:
+            bl.use_compiled_kernels(True)
 
     loss_params, xgb_native, lgb_native = TWINS[loss_name]
     if loss_name == "softmax_cross_entropy":
@@ -214,6 +225,8 @@ def main() -> None:
     parser.add_argument("--losses", nargs="*", default=list(TWINS))
     parser.add_argument("--kernels", choices=["default", "numpy"], default="default",
                         help="boostloss grad/hess path of the custom fits (numpy: kernels off)")
+    parser.add_argument("--numpy-column", action="store_true",
+                        help="also time boostloss with its compiled kernels off (np/hand column)")
     parser.add_argument("--fresh-process", action="store_true",
                         help="each fit in a fresh subprocess, to measure peak memory")
     parser.add_argument("--worker", nargs=3, metavar=("ENGINE", "LOSS", "MODE"), help=argparse.SUPPRESS)
@@ -233,6 +246,7 @@ def main() -> None:
     header = (
         f"{'engine':<10}{'loss':<24}{'native s':>10}{'boostl s':>10}{'hand s':>8}"
         f"{'bl/hand':>9}{'bl/nat':>8}{'hand/nat':>9}"
+        + (f"{'numpy s':>9}{'np/hand':>9}{'np/nat':>8}" if args.numpy_column else "")
         + (f"{'native MiB':>12}{'boostl MiB':>12}{'mem ratio':>10}" if args.fresh_process else "")
     )
     print(header)
@@ -243,6 +257,7 @@ def main() -> None:
             if twin is None:
                 continue
             modes = ["native", "custom"] + (["handwritten"] if loss_name in HANDWRITTEN else [])
+            modes += ["numpy"] if args.numpy_column else []
             results: dict[str, list[dict]] = {mode: [] for mode in modes}
             data = None if args.fresh_process else make_data(loss_name, args.rows, args.features)
             if data is not None:  # warm-up: first-use costs (imports, page faults) in no timing
@@ -265,6 +280,10 @@ def main() -> None:
                 f"{ratio_cell(custom_s, hand_s, 9)}{ratio_cell(custom_s, native_s, 8)}"
                 f"{ratio_cell(hand_s, native_s, 9)}"
             )
+            if args.numpy_column:
+                numpy_s = median_of(results, "numpy")
+                line += (f"{numpy_s:>9.2f}{ratio_cell(numpy_s, hand_s, 9)}"
+                         f"{ratio_cell(numpy_s, native_s, 8)}")
             if args.fresh_process:
                 native_m = median_of(results, "native", "peak_mib")
                 custom_m = median_of(results, "custom", "peak_mib")
