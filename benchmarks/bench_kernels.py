@@ -12,7 +12,9 @@ interleaved runs (the three timings rotate within every repeat) of:
 - ``numpy``: the numpy reference path (row blocks; the compiled kernels switched off);
 - ``compiled``: the compiled kernel (``boostloss/losses/_kernels.pyx``, one thread);
 
-and the ratios compiled / copy and numpy / compiled. Timings are per 1M elements.
+and the ratios compiled / copy and numpy / compiled. Timings are per 1M elements, in CPU time
+of the calling thread (``time.thread_time``; everything here runs on that one thread), which
+a shared, overloaded machine distorts far less than wall time.
 
     python benchmarks/bench_kernels.py                    # 1M elements, 10 outputs, 9 repeats
     python benchmarks/bench_kernels.py --rows 200000 --repeats 5 --losses logistic focal
@@ -34,7 +36,8 @@ SETTINGS: dict[str, dict] = {
 
 
 def interleaved_medians(functions: dict, repeats: int) -> dict[str, float]:
-    """Median seconds of each function, the order rotating every repeat (after a warm-up)."""
+    """Median CPU seconds of this thread in each function, the order rotating every repeat
+    (after a warm-up)."""
     names = list(functions)
     for name in names:
         functions[name]()  # warm-up: page faults, caches, first-use costs
@@ -42,9 +45,9 @@ def interleaved_medians(functions: dict, repeats: int) -> dict[str, float]:
     for repeat in range(repeats):
         shift = repeat % len(names)
         for name in names[shift:] + names[:shift]:
-            start = time.perf_counter()
+            start = time.thread_time()
             functions[name]()
-            times[name].append(time.perf_counter() - start)
+            times[name].append(time.thread_time() - start)
     return {name: float(np.median(values)) for name, values in times.items()}
 
 
@@ -87,7 +90,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     names = args.losses or bl.available_losses()
     print(
-        f"grad_hess per 1M elements (float32 in and out, as the engines call it), median of "
+        f"grad_hess per 1M elements (float32 in and out, as the engines call it), thread CPU ms, median of "
         f"{args.repeats} interleaved runs, numpy {np.__version__}, compiled kernels: "
         f"{'built' if _compiled.available() else 'NOT BUILT'}"
     )

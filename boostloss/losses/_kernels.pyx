@@ -31,7 +31,11 @@ ctypedef fused out_t:
     float
     double
 
-cdef double MIN_HESSIAN = 2.2250738585072014e-308  # smallest positive normal float64
+cdef extern from *:
+    """
+    #define BOOSTLOSS_MIN_HESSIAN 2.2250738585072014e-308  /* smallest positive normal float64 */
+    """
+    const double MIN_HESSIAN "BOOSTLOSS_MIN_HESSIAN"  # a C constant: no reload per element
 
 
 cdef inline int put(out_t* grad, out_t* hess, Py_ssize_t at, Py_ssize_t row, double g,
@@ -50,7 +54,8 @@ cdef inline int put(out_t* grad, out_t* hess, Py_ssize_t at, Py_ssize_t row, dou
     grad[at] = stored_grad
     hess[at] = stored_hess
     limit = FLT_MAX if out_t is float else DBL_MAX
-    return not (fabs(stored_grad) <= limit and stored_hess <= limit)
+    # "|", not "or": no branch, so that the compiler can vectorise the loops
+    return (<int>(not fabs(stored_grad) <= limit)) | (<int>(not stored_hess <= limit))
 
 
 cdef inline const double* weights(const double[::1] weight) noexcept nogil:
@@ -75,11 +80,10 @@ cdef inline double sigmoid_pair(double r, double* q) noexcept nogil:
     cancellation."""
     cdef double e = exp(-fabs(r))
     cdef double inverse = 1.0 / (1.0 + e)
-    if r >= 0:
-        q[0] = e * inverse
-        return inverse
-    q[0] = inverse
-    return e * inverse
+    # select without a branch (the sign of r is unpredictable): exactly inverse or e * inverse
+    cdef double right = r >= 0
+    q[0] = inverse * ((1.0 - right) + right * e)
+    return inverse * (right + (1.0 - right) * e)
 
 
 # ------------------------------------------------------------- regression (identity link)
@@ -364,15 +368,16 @@ def smooth_hinge(const double[::1] y, const raw_t[::1] raw, const double[::1] we
 
 
 # ------------------------------------------------------------- multiclass (softmax)
-cdef inline double softmax_row(const raw_t[:, :] raw, Py_ssize_t i, double* scratch,
-                               double* top) noexcept nogil:
-    """scratch[j] = exp(raw[i, j] - max) (max-shifted: no overflow); returns their sum."""
-    cdef Py_ssize_t j, k = raw.shape[1]
-    cdef double largest = raw[i, 0], total = 0.0
+cdef inline double softmax_row(const raw_t* row, Py_ssize_t step, Py_ssize_t k,
+                               double* scratch, double* top) noexcept nogil:
+    """scratch[j] = exp(row[j * step] - max) (max-shifted: no overflow); returns their sum.
+    (A pointer, not a memoryview: passing a memoryview would count references per row.)"""
+    cdef Py_ssize_t j
+    cdef double largest = row[0], total = 0.0
     for j in range(1, k):
-        largest = max(largest, <double>raw[i, j])
+        largest = max(largest, <double>row[j * step])
     for j in range(k):
-        scratch[j] = exp(<double>raw[i, j] - largest)
+        scratch[j] = exp(<double>row[j * step] - largest)
         total += scratch[j]
     top[0] = largest
     return total
@@ -384,6 +389,7 @@ def softmax_cross_entropy(const int64_t[::1] y, const raw_t[:, :] raw,
                           double[::1] scratch):
     cdef Py_ssize_t i, j, label, n = raw.shape[0], k = raw.shape[1]
     cdef Py_ssize_t rs = grad.strides[0] // sizeof(out_t), cs = grad.strides[1] // sizeof(out_t)
+    cdef Py_ssize_t step = raw.strides[1] // sizeof(raw_t)
     cdef double c_total = 0.0, top, inverse, others, scale, p, g, h, spread = eps / k
     cdef const double* w = weights(weight)
     cdef Py_ssize_t bad = 0
@@ -393,7 +399,7 @@ def softmax_cross_entropy(const int64_t[::1] y, const raw_t[:, :] raw,
             c_total = c_total + class_weight[j]
         for i in range(n):
             label = y[i]
-            inverse = 1.0 / softmax_row(raw, i, s, &top)
+            inverse = 1.0 / softmax_row(&raw[i, 0], step, k, s, &top)
             others = 0.0  # 1 - p_label, summed from the small probabilities (no cancellation)
             for j in range(k):
                 if j != label:
@@ -416,6 +422,7 @@ def softmax_focal(const int64_t[::1] y, const raw_t[:, :] raw, const double[::1]
                   const double[::1] class_weight, double[::1] scratch):
     cdef Py_ssize_t i, j, label, n = raw.shape[0], k = raw.shape[1]
     cdef Py_ssize_t rs = grad.strides[0] // sizeof(out_t), cs = grad.strides[1] // sizeof(out_t)
+    cdef Py_ssize_t step = raw.strides[1] // sizeof(raw_t)
     cdef double top, total, inverse, log_t, t, one_minus_t, safe, ratio, c, slope
     cdef double curvature, p, indicator_minus_p, direction
     cdef const double* w = weights(weight)
@@ -424,7 +431,7 @@ def softmax_focal(const int64_t[::1] y, const raw_t[:, :] raw, const double[::1]
     with nogil:
         for i in range(n):
             label = y[i]
-            total = softmax_row(raw, i, s, &top)
+            total = softmax_row(&raw[i, 0], step, k, s, &top)
             inverse = 1.0 / total
             log_t = (<double>raw[i, label] - top) - log(total)
             t = s[label] * inverse
