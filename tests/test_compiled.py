@@ -19,15 +19,13 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
 import boostloss as bl
 from boostloss.losses import Logistic, _compiled
 
 from .loss_cases import SETTINGS, build, make_data, setting_id
-from .test_extremes import labels_and_raw
+from .test_extremes import run_over_domain
 
 # Every loss the retired numba kernels covered has a compiled kernel.
 COVERED = {
@@ -80,17 +78,13 @@ def assert_engine_values_agree(loss, y, raw, weight, compiled):
 def test_kernel_within_2_float32_ulp_of_reference_over_the_domain(setting):
     loss = build(setting)
 
-    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(data=labels_and_raw(loss), weighted=st.booleans())
-    def check(data, weighted):
-        y, raw = data
+    def check(y, raw, weight):
         labels = loss.validate_labels(y)
-        weight = np.linspace(0.5, 2.0, labels.shape[0]) if weighted else None
         compiled = _compiled.grad_hess(loss, labels, raw, weight, np.float32)
         assert compiled is not None
         assert_engine_values_agree(loss, labels, raw, weight, compiled)
 
-    check()
+    run_over_domain(loss, check, max_examples=60)
 
 
 @pytest.mark.parametrize("setting", KERNEL_SETTINGS, ids=[setting_id(s) for s in KERNEL_SETTINGS])

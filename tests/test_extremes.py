@@ -51,15 +51,25 @@ def labels_and_raw(draw, loss):
     return y.astype(dtype) if loss.task != "multiclass" else y, raw.astype(dtype)
 
 
+def run_over_domain(loss, check, max_examples: int = 40) -> None:
+    """check(y, raw, weight) on hypothesis samples of the loss's domain (``labels_and_raw``),
+    with and without sample weights."""
+
+    @settings(max_examples=max_examples, deadline=None,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(data=labels_and_raw(loss), weighted=st.booleans())
+    def run(data, weighted):
+        y, raw = data
+        check(y, raw, np.linspace(0.5, 2.0, y.shape[0]) if weighted else None)
+
+    run()
+
+
 @pytest.mark.parametrize("setting", SETTINGS, ids=[setting_id(s) for s in SETTINGS])
 def test_extreme_inputs_stay_finite_with_positive_hessian(setting):
     loss = build(setting)
 
-    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(data=labels_and_raw(loss), weighted=st.booleans())
-    def check(data, weighted):
-        y, raw = data
-        weight = np.linspace(0.5, 2.0, y.shape[0]) if weighted else None
+    def check(y, raw, weight):
         values = loss(y, raw, weight)
         grad, hess = loss.grad_hess(y, raw, weight)
         assert np.all(np.isfinite(values)), values
@@ -69,7 +79,7 @@ def test_extreme_inputs_stay_finite_with_positive_hessian(setting):
         assert np.isfinite(loss.metric(y, raw, weight))
         assert np.all(np.isfinite(loss.transform(raw)))
 
-    check()
+    run_over_domain(loss, check)
 
 
 @pytest.mark.parametrize("name", ["logistic", "focal", "softmax_cross_entropy", "multilabel_logistic"])
