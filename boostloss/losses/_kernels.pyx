@@ -186,13 +186,14 @@ def fair(const double[::1] y, const raw_t[::1] raw, const double[::1] weight,
 def expectile(const double[::1] y, const raw_t[::1] raw, const double[::1] weight,
               out_t[::1] grad, out_t[::1] hess, double alpha):
     cdef Py_ssize_t i
-    cdef double e, k
+    cdef double e, k, negative
     cdef const double* w = weights(weight)
     cdef Py_ssize_t bad = 0
     with nogil:
         for i in range(raw.shape[0]):
             e = y[i] - <double>raw[i]
-            k = 2.0 * ((1.0 - alpha) if e < 0 else alpha)
+            negative = e < 0  # selects by arithmetic (exact with 0/1): no branch, vectorisable
+            k = 2.0 * (negative * (1.0 - alpha) + (1.0 - negative) * alpha)
             bad += put(&grad[0], &hess[0], i, i, -k * e, k, w)
     return bad
 
@@ -333,36 +334,34 @@ def focal(const double[::1] y, const raw_t[::1] raw, const double[::1] weight,
 def squared_hinge(const double[::1] y, const raw_t[::1] raw, const double[::1] weight,
                   out_t[::1] grad, out_t[::1] hess, double floor):
     cdef Py_ssize_t i
-    cdef double s, slack
+    cdef double s, slack, inside
     cdef const double* w = weights(weight)
     cdef Py_ssize_t bad = 0
     with nogil:
         for i in range(raw.shape[0]):
             s = 2.0 * y[i] - 1.0
             slack = max(0.0, 1.0 - s * <double>raw[i])
-            bad += put(&grad[0], &hess[0], i, i, -2.0 * s * slack, 2.0 if slack > 0 else floor, w)
+            inside = slack > 0  # selects by arithmetic (exact with 0/1): no branch
+            bad += put(&grad[0], &hess[0], i, i, -2.0 * s * slack,
+                       inside * 2.0 + (1.0 - inside) * floor, w)
     return bad
 
 
 def smooth_hinge(const double[::1] y, const raw_t[::1] raw, const double[::1] weight,
                  out_t[::1] grad, out_t[::1] hess, double floor):
     cdef Py_ssize_t i
-    cdef double s, m, slope, h
+    cdef double s, m, slope, h, middle, low
     cdef const double* w = weights(weight)
     cdef Py_ssize_t bad = 0
     with nogil:
         for i in range(raw.shape[0]):
             s = 2.0 * y[i] - 1.0
             m = s * <double>raw[i]
-            if m >= 1.0:
-                slope = 0.0
-                h = floor
-            elif m > 0.0:
-                slope = m - 1.0
-                h = 1.0
-            else:
-                slope = -1.0
-                h = floor
+            # pieces m >= 1, 0 < m < 1, m <= 0 selected by arithmetic (exact with 0/1)
+            middle = (m > 0.0) and (m < 1.0)
+            low = m <= 0.0
+            slope = middle * (m - 1.0) - low
+            h = middle + (1.0 - middle) * floor
             bad += put(&grad[0], &hess[0], i, i, s * slope, h, w)
     return bad
 
