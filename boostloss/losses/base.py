@@ -214,9 +214,9 @@ class Loss:
     def _weighted_grad_hess(self, y, raw, weight, dtype=np.float64, order="C"):
         """(grad, hess) on validated labels, weights multiplied in, as arrays of ``dtype``.
 
-        Runs the compiled kernel (``boostloss.losses._compiled``, Cython) when the loss has one
-        (the default), and the numpy reference otherwise; both compute in float64 and round once to
-        ``dtype`` (float32 for both engines, which store gradients in float32; a value
+        Runs the compiled kernel (``boostloss.losses._compiled``, Cython) when the loss has
+        one (the default), and the numpy reference otherwise; both compute in float64 and
+        round once to ``dtype`` (float32 for both engines, which store gradients in float32; a value
         beyond float32's range becomes inf, which the adapters report). ``order`` is the
         memory layout of 2-D outputs ("F" for LightGBM's class-major buffers).
 
