@@ -150,6 +150,11 @@ def _with(kernel_name: str, *parameters: Callable) -> Callable:
     return build
 
 
+def _irls(loss) -> bool:
+    """hessian="irls" (psi(e)/e) rather than "exact" (robust regression losses)."""
+    return loss.hessian == "irls"
+
+
 def _focal_alpha(loss) -> float:
     return 0.0 if loss.alpha is None else loss.alpha
 
@@ -157,17 +162,18 @@ def _focal_alpha(loss) -> float:
 _KERNELS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "squared_error": ((), _with("squared_error")),
     "absolute_error": ((), _with("absolute_error")),
-    "huber": (("delta", "hessian_floor"),
-              _with("huber", lambda loss: loss.delta, lambda loss: loss.hessian_floor)),
+    "huber": (("delta", "hessian", "hessian_floor"),
+              _with("huber", lambda loss: loss.delta, lambda loss: loss.hessian_floor, _irls)),
     "smooth_l1": (("beta", "hessian_floor"),
                   _with("smooth_l1", lambda loss: loss.beta,
                         lambda loss: loss.effective_hessian_floor)),
-    "pseudo_huber": (("delta", "hessian_floor"),
+    "pseudo_huber": (("delta", "hessian", "hessian_floor"),
                      _with("pseudo_huber", lambda loss: loss.delta,
-                           lambda loss: loss.hessian_floor)),
-    "log_cosh": (("hessian_floor",), _with("log_cosh", lambda loss: loss.hessian_floor)),
-    "fair": (("c", "hessian_floor"),
-             _with("fair", lambda loss: loss.c, lambda loss: loss.hessian_floor)),
+                           lambda loss: loss.hessian_floor, _irls)),
+    "log_cosh": (("hessian", "hessian_floor"),
+                 _with("log_cosh", lambda loss: loss.hessian_floor, _irls)),
+    "fair": (("c", "hessian", "hessian_floor"),
+             _with("fair", lambda loss: loss.c, lambda loss: loss.hessian_floor, _irls)),
     "expectile": (("alpha",), _with("expectile", lambda loss: loss.alpha)),
     "quantile": (("alpha",), _with("quantile", lambda loss: loss.levels)),
     "poisson": (("max_delta_step",), _with("poisson", lambda loss: loss.max_delta_step)),

@@ -20,7 +20,7 @@ chooses the kernel and its parameters from the loss object.
 """
 
 from libc.float cimport DBL_MAX, FLT_MAX
-from libc.math cimport exp, fabs, log, log1p, pow, sqrt
+from libc.math cimport exp, expm1, fabs, log, log1p, pow, sqrt
 from libc.stdint cimport int64_t
 
 ctypedef fused raw_t:
@@ -110,16 +110,20 @@ def absolute_error(const double[::1] y, const raw_t[::1] raw, const double[::1] 
 
 
 def huber(const double[::1] y, const raw_t[::1] raw, const double[::1] weight,
-          out_t[::1] grad, out_t[::1] hess, double delta, double floor):
+          out_t[::1] grad, out_t[::1] hess, double delta, double floor, bint irls):
+    """irls: hess = max(delta / max(|e|, delta), floor); exact: 1 inside delta, else floor."""
     cdef Py_ssize_t i
-    cdef double e
+    cdef double e, h
     cdef const double* w = weights(weight)
     cdef Py_ssize_t bad = 0
     with nogil:
         for i in range(raw.shape[0]):
             e = y[i] - <double>raw[i]
-            bad += put(&grad[0], &hess[0], i, i, -min(max(e, -delta), delta),
-                       1.0 if fabs(e) <= delta else floor, w)
+            if irls:
+                h = max(delta / max(fabs(e), delta), floor)
+            else:
+                h = 1.0 if fabs(e) <= delta else floor
+            bad += put(&grad[0], &hess[0], i, i, -min(max(e, -delta), delta), h, w)
     return bad
 
 
@@ -139,7 +143,8 @@ def smooth_l1(const double[::1] y, const raw_t[::1] raw, const double[::1] weigh
 
 
 def pseudo_huber(const double[::1] y, const raw_t[::1] raw, const double[::1] weight,
-                 out_t[::1] grad, out_t[::1] hess, double delta, double floor):
+                 out_t[::1] grad, out_t[::1] hess, double delta, double floor, bint irls):
+    """irls: hess = max(1 / h, floor); exact: max(1 / h^3, floor), h = sqrt(1 + x^2)."""
     cdef Py_ssize_t i
     cdef double x, h
     cdef const double* w = weights(weight)
@@ -149,28 +154,36 @@ def pseudo_huber(const double[::1] y, const raw_t[::1] raw, const double[::1] we
             x = (y[i] - <double>raw[i]) / delta
             # hypot(1, x) without overflow: past |x| = 1e150, sqrt(1 + x^2) rounds to |x|
             h = sqrt(1.0 + x * x) if fabs(x) < 1e150 else fabs(x)
-            bad += put(&grad[0], &hess[0], i, i, -delta * x / h, max(1.0 / (h * h * h), floor), w)
+            bad += put(&grad[0], &hess[0], i, i, -delta * x / h,
+                       max(1.0 / h if irls else 1.0 / (h * h * h), floor), w)
     return bad
 
 
 def log_cosh(const double[::1] y, const raw_t[::1] raw, const double[::1] weight,
-             out_t[::1] grad, out_t[::1] hess, double floor):
+             out_t[::1] grad, out_t[::1] hess, double floor, bint irls):
+    """irls: hess = max(tanh|e| / |e|, floor) (1 at e = 0); exact: max(sech^2 e, floor)."""
     cdef Py_ssize_t i
-    cdef double e, t, one_plus_t
+    cdef double e, a, t, one_plus_t, curvature
     cdef const double* w = weights(weight)
     cdef Py_ssize_t bad = 0
     with nogil:
         for i in range(raw.shape[0]):
             e = y[i] - <double>raw[i]
-            t = exp(-2.0 * fabs(e))  # one exp, never overflows
+            a = fabs(e)
+            t = exp(-2.0 * a)  # one exp, never overflows
             one_plus_t = 1.0 + t
+            if irls:  # tanh(|e|) / |e| without cancellation near 0
+                curvature = -expm1(-2.0 * a) / (one_plus_t * a) if a > 0 else 1.0
+            else:
+                curvature = 4.0 * t / (one_plus_t * one_plus_t)
             bad += put(&grad[0], &hess[0], i, i, -sign(e) * (1.0 - t) / one_plus_t,
-                       max(4.0 * t / (one_plus_t * one_plus_t), floor), w)
+                       max(curvature, floor), w)
     return bad
 
 
 def fair(const double[::1] y, const raw_t[::1] raw, const double[::1] weight,
-         out_t[::1] grad, out_t[::1] hess, double c, double floor):
+         out_t[::1] grad, out_t[::1] hess, double c, double floor, bint irls):
+    """irls: hess = max(c / (|e| + c), floor); exact: max((c / (|e| + c))^2, floor)."""
     cdef Py_ssize_t i
     cdef double e, d
     cdef const double* w = weights(weight)
@@ -179,7 +192,8 @@ def fair(const double[::1] y, const raw_t[::1] raw, const double[::1] weight,
         for i in range(raw.shape[0]):
             e = y[i] - <double>raw[i]
             d = fabs(e) + c
-            bad += put(&grad[0], &hess[0], i, i, -c * e / d, max((c / d) * (c / d), floor), w)
+            bad += put(&grad[0], &hess[0], i, i, -c * e / d,
+                       max(c / d if irls else (c / d) * (c / d), floor), w)
     return bad
 
 
