@@ -136,6 +136,9 @@ def grad_hess(loss, y: np.ndarray, raw: np.ndarray, weight: np.ndarray | None, d
     runner = _STATE["kernels"].get(loss.name)
     if runner is None:
         return None
+    reference_only = getattr(loss, "_uses_reference_only", None)  # options a kernel lacks
+    if reference_only is not None and reference_only(y):
+        return None
     numba = _STATE["numba"]
     previous = numba.get_num_threads()
     threads = _STATE["threads"]
