@@ -15,7 +15,6 @@ from .multiclass import SoftmaxCrossEntropy, SoftmaxFocal
 from .multiclass_hinge import MulticlassHinge
 from .multilabel import MultilabelLogistic
 from .overlap import Dice, Tversky
-from .soft import KLDivergence
 from .regression import (
     AbsoluteError,
     Expectile,
@@ -27,6 +26,7 @@ from .regression import (
     SmoothL1,
     SquaredError,
 )
+from .soft import KLDivergence
 
 __all__ = [
     "MIN_HESSIAN",

@@ -66,7 +66,11 @@ def bin_edges(bins: int) -> np.ndarray:
 
 
 class _MovingCounts:
-    """Bias-corrected moving average of bin counts per training run (see the module doc)."""
+    """Bias-corrected moving average of bin counts per training run (see the module doc).
+
+    Kept in its corrected form A_t = S_t / (1 - m^t), updated as
+    A_t = A_(t-1) + (1 - m) / (1 - m^t) * (W_t - A_(t-1)).
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -84,12 +88,11 @@ class _MovingCounts:
                 self._runs[key] = entry
             _, average, updates = entry
             filled = counts > 0
-            average[filled] = momentum * average[filled] + (1.0 - momentum) * counts[filled]
             updates[filled] += 1
-            corrected = np.zeros(counts.size)
-            seen = updates > 0
-            corrected[seen] = average[seen] / (1.0 - momentum ** updates[seen])
-            return corrected
+            # S_t / (1 - m^t) in its incremental form: exact for constant counts
+            rate = (1.0 - momentum) / (1.0 - momentum ** updates[filled])
+            average[filled] += rate * (counts[filled] - average[filled])
+            return average.copy()
 
     def clear(self) -> None:
         with self._lock:
@@ -149,6 +152,10 @@ class _GHMLoss(Loss):
         raw = raw if raw.ndim == 1 else raw[:, 0]
         values = self.harmonizing_weights(y, raw, weight) * self._loss(y, raw)
         return values if weight is None else values * weight
+
+    def _metric(self, y, raw, weight) -> float:
+        values = self._weighted_loss(y, raw, weight)  # weights enter beta too
+        return float(values.mean() if weight is None else values.sum() / weight.sum())
 
     def _reference_grad_hess(self, y, raw, weight):
         raw = np.asarray(raw, dtype=np.float64)
