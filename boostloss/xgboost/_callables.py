@@ -87,7 +87,7 @@ def _as_raw(loss: Loss, predt: np.ndarray, target: PreparedTarget) -> np.ndarray
         raise ValueError(
             f"{loss.name}: got margins for {predt.shape[0]} rows but the DMatrix has {n} labels."
         )
-    if not loss.is_multi_output:
+    if not (loss.is_multi_output or target.distribution):
         if k != 1:
             raise ValueError(
                 f"{loss.name} is a single-output loss but the booster has {k} outputs per row. "
