@@ -31,7 +31,8 @@ def _column_losses(loss: Loss, k: int) -> list[Loss]:
     if loss.output_kind == "multi_quantile":
         return [get_loss("quantile", alpha=float(level)) for level in loss.levels]
     if loss.name == "multilabel_logistic":
-        return [get_loss("logistic") for _ in range(k)]
+        weights = [None] * k if loss.pos_weight is None else [float(w) for w in loss.pos_weight]
+        return [get_loss("logistic", pos_weight=weight) for weight in weights]
     raise ValueError(
         f"{loss.name}: no one-model-per-output scheme is known for this multi-output loss on "
         "LightGBM; use boostloss.xgboost (multi-output trees) instead."
