@@ -218,6 +218,14 @@ def train(
     params, valid_list, names, rounds = prepare_call(
         params, train_set, valid_sets, valid_names, early_stopping_rounds, engine_kwargs
     )
+    if the_loss.output_kind != "multilabel" and np.ndim(getattr(train_set, "label", None)) == 2:
+        raise ValueError(
+            f"{the_loss.name}: (n, k) probability targets are not supported on LightGBM "
+            "(its Dataset stores one label per row, and boostloss does not carry the target "
+            "rows beside it yet). Use boostloss.xgboost.train (or backend='xgboost'); 1-D "
+            "probability targets (logistic with soft_labels=True, kl_divergence) work on "
+            "both engines."
+        )
     trainer = train_per_output if the_loss.output_kind in ("multi_quantile", "multilabel") else train_booster
     return trainer(
         params,
