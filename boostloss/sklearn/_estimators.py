@@ -27,7 +27,6 @@ from ._base import (
     _BoostLossModel,
 )
 
-
 # losses that also take (n, k) probability targets
 _DISTRIBUTION_LOSSES = ("kl_divergence", "softmax_cross_entropy")
 
