@@ -71,6 +71,7 @@ class Logistic(_BinaryLoss):
     """
 
     name = "logistic"
+    label_domain = "all in {0, 1} or all in {-1, +1}; in [0, 1] with soft_labels=True"
     has_probabilities = True
     link = LogitLink()
 

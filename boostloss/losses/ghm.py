@@ -248,8 +248,12 @@ class GHMRegression(_GHMLoss):
 
     The exact second derivative mu^2 / s^3 is 1 / mu at e = 0 and falls like mu^2 / |e|^3:
     a leaf of rows far from their targets would take a Newton step of |e|^3 / mu^2. The
-    floor (default 0.1) bounds such a step by 1 / hessian_floor per round, as for
-    ``pseudo_huber``; ``hessian_floor=0`` gives the exact value.
+    floor (default 0.1) bounds such a step by 1 / hessian_floor per round (times the
+    learning rate), as for ``pseudo_huber``; ``hessian_floor=0`` gives the exact value.
+    Like absolute error, ASL1 is in units of y (its gradient is at most 1), so on a target
+    spread over hundreds of units both mu and the floor need choosing with the scale of y
+    in mind (the paper's mu = 0.02 is for normalised box offsets): a small floor lets a
+    leaf move far, but Hessians below XGBoost's min_child_weight stop splits.
 
     Eval metric: the weighted mean of beta * ASL1 with beta from the evaluated rows' own
     density, no momentum (see ``ghm_logistic`` for why it is not monotone across rounds).

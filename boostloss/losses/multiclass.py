@@ -152,6 +152,7 @@ class SoftmaxCrossEntropy(ProbabilityTargets, _SoftmaxLoss):
     """
 
     name = "softmax_cross_entropy"
+    label_domain = "integer class labels 0..k-1, or (n, k) rows on the simplex"
 
     def __init__(
         self,
