@@ -46,6 +46,17 @@ def test_ghm_momentum_state_is_reset_by_every_fit(engine):
         other = bl_lgb.predict(plain, X, output="raw")
     assert_allclose(raws[0], raws[1], rtol=0)
     assert not np.allclose(raws[0], other)  # momentum changes the model after round 1
+    if engine == "xgboost":  # the same DMatrix and objective for two xgb.train runs
+        dtrain = xgb.DMatrix(X, label=y)
+        objective = bl_xgb.objective(loss)
+        again = [xgb.train(XGB, dtrain, 15, obj=objective).predict(dtrain, output_margin=True)
+                 for _ in range(2)]
+        assert_allclose(again[0], again[1], rtol=0)
+    sklearn_objective = bl_xgb.sklearn_objective(loss)  # XGBoost's own estimator, refitted
+    fitted = [xgb.XGBClassifier(objective=sklearn_objective, n_estimators=15, n_jobs=1,
+                                max_depth=3).fit(X, y).predict(X, output_margin=True)
+              for _ in range(2)]
+    assert_allclose(fitted[0], fitted[1], rtol=0)
 
 
 def test_xgboost_probability_targets_kl_and_cross_entropy_grow_the_same_trees():

@@ -26,11 +26,14 @@ Training-run state: the moving average lives in the loss object, keyed by the id
 the validated label array the adapters hand it every round. The adapters validate labels
 once per dataset (``prepare_target``), and a GHM loss copies them while validating, so every
 new fit (new DMatrix / Dataset, or a new estimator ``fit``) gets a new array and starts a
-fresh average; an entry is dropped when its labels are garbage collected. The state is
+fresh average; an entry is dropped when its labels are garbage collected. A round whose raw
+scores are all equal also restarts the average: every fit starts from one constant (the
+init score), so a second ``xgb.train`` on the same DMatrix, or a second ``fit`` of an
+engine's own estimator with the same labels, starts afresh too (a fit from per-row offsets,
+base_margin / init_score, is recognised by its dataset only). The state is
 guarded by a lock (one object may serve concurrent fits), and pickling, copying and
 ``clone`` keep only the parameters. A direct call (``grad_hess``, ``loss``) is a run of one
-round: it equals the momentum-free formula. Reusing one ``xgb.train`` objective and one
-DMatrix for a second run continues the average; call ``loss.reset_state()`` in between.
+round: it equals the momentum-free formula. ``loss.reset_state()`` forgets every average.
 
 Batch dependence: beta depends on every row, so the losses are not separable (``separable
 = False``: the numpy path sees all rows at once, and Dask, whose workers see only their own
@@ -76,12 +79,15 @@ class _MovingCounts:
         self._lock = threading.Lock()
         self._runs: dict[int, tuple[weakref.ref, np.ndarray, np.ndarray]] = {}
 
-    def update(self, run_key: np.ndarray, counts: np.ndarray, momentum: float) -> np.ndarray:
-        """Fold this round's counts into the run's average; return the corrected average."""
+    def update(
+        self, run_key: np.ndarray, counts: np.ndarray, momentum: float, restart: bool = False
+    ) -> np.ndarray:
+        """Fold this round's counts into the run's average (a fresh one if ``restart`` or
+        the run is new); return the corrected average."""
         key = id(run_key)
         with self._lock:
             entry = self._runs.get(key)
-            if entry is None or entry[0]() is not run_key:
+            if restart or entry is None or entry[0]() is not run_key:
                 runs = self._runs
                 reference = weakref.ref(run_key, lambda _ref, key=key: runs.pop(key, None))
                 entry = (reference, np.zeros(counts.size), np.zeros(counts.size))
@@ -142,7 +148,9 @@ class _GHMLoss(Loss):
         filled = int(np.count_nonzero(counts > 0))
         density = counts
         if self.momentum > 0 and run_key is not None:
-            density = self._moving.update(run_key, counts, self.momentum)
+            # every fit starts from one constant score: its first round restarts the average
+            restart = bool(raw.size) and bool(np.all(raw == raw.flat[0]))
+            density = self._moving.update(run_key, counts, self.momentum, restart)
         per_bin = np.zeros(self.bins)
         np.divide(total, density * max(filled, 1), out=per_bin, where=density > 0)
         return per_bin[index]  # rows of zero-weight-only bins get 0 (their weight is 0)
