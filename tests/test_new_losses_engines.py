@@ -74,12 +74,28 @@ def test_xgboost_probability_targets_kl_and_cross_entropy_grow_the_same_trees():
     assert loss.metric(targets, raw_kl) < 0.3 * loss.metric(targets, np.zeros_like(raw_kl) + loss.init_score(targets))
 
 
-def test_lightgbm_refuses_distribution_targets_with_the_way_out():
+def test_lightgbm_probability_targets_train_one_multiclass_booster():
+    """(n, k) targets on LightGBM: copies of the Datasets, the targets held by boostloss;
+    KL and cross-entropy grow the same trees; weights and validation sets are honoured."""
     X, targets, _ = _data()
-    with pytest.raises(ValueError, match="backend='xgboost'"):
-        bl_lgb.train(LGB, lgb.Dataset(X, label=targets), 5, loss="kl_divergence")
-    with pytest.raises(ValueError, match="not supported on LightGBM"):
-        bl.BoostLossRegressor("softmax_cross_entropy", backend="lightgbm", n_estimators=5, n_jobs=1).fit(X, targets)
+    weight = np.linspace(0.5, 2.0, 400)
+    results: dict = {}
+    train = lgb.Dataset(X[:300], label=targets[:300], weight=weight[:300])
+    valid = lgb.Dataset(X[300:], label=targets[300:])
+    kl = bl_lgb.train(LGB, train, 30, loss="kl_divergence", valid_sets=[valid], valid_names=["valid"],
+                      evals_result=results)
+    raw = bl_lgb.predict(kl, X, output="raw")
+    assert raw.shape == (400, 3)
+    loss = bl.get_loss("kl_divergence")
+    assert results["valid"]["kl_divergence"][-1] == pytest.approx(loss.metric(targets[300:], raw[300:]), rel=1e-5)
+    assert results["valid"]["kl_divergence"][-1] < 0.2 * results["valid"]["kl_divergence"][0]
+    ce = bl_lgb.train(LGB, lgb.Dataset(X[:300], label=targets[:300], weight=weight[:300]), 30,
+                      loss="softmax_cross_entropy")
+    assert_allclose(raw, bl_lgb.predict(ce, X, output="raw"), rtol=1e-6, atol=1e-9)
+    unweighted = bl_lgb.train(LGB, lgb.Dataset(X[:300], label=targets[:300]), 30, loss="kl_divergence")
+    assert not np.allclose(raw, bl_lgb.predict(unweighted, X, output="raw"))
+    model = bl.BoostLossRegressor("kl_divergence", backend="lightgbm", n_estimators=30, n_jobs=1)
+    assert model.fit(X, targets).predict(X).shape == (400, 3)
 
 
 @pytest.mark.parametrize("backend", ["xgboost", "lightgbm"])

@@ -51,8 +51,7 @@ class BoostLossRegressor(RegressorMixin, _BoostLossModel):
         regression-style fit, since class labels are not what they are: ``kl_divergence``
         or ``logistic`` with ``loss_params={"soft_labels": True}`` for y (n,) in [0, 1],
         ``kl_divergence`` or ``softmax_cross_entropy`` for y (n, k) with rows on the
-        simplex (XGBoost backend only: LightGBM stores 1-D labels). ``predict`` then
-        returns probabilities, (n,) or (n, k).
+        simplex. ``predict`` then returns probabilities, (n,) or (n, k).
     """
 
     __doc__ = (__doc__ or "") + _COMMON_PARAMS_DOC
