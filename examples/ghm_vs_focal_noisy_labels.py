@@ -34,12 +34,7 @@ LOSSES = [
 ]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="one noise draw, fewer rounds")
-    args = parser.parse_args()
-    rounds, draws = (60, 1) if args.quick else (200, 3)
-
+def main(rounds: int, draws: int) -> None:
     X, digit = load_dataset("digits", as_frame=False)
     y = (digit == 8).astype(int)
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
@@ -67,4 +62,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="one noise draw, fewer rounds")
+    quick = parser.parse_args().quick
+    main(rounds=60 if quick else 200, draws=1 if quick else 3)
