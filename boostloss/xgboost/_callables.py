@@ -96,7 +96,8 @@ def _as_raw(loss: Loss, predt: np.ndarray, target: PreparedTarget) -> np.ndarray
         return predt.reshape(n)
     needed = target.n_outputs
     if k == 1:
-        setting = "num_class" if loss.output_kind == "multiclass" else "num_target"
+        multiclass = loss.output_kind == "multiclass" and not target.distribution
+        setting = "num_class" if multiclass else "num_target"  # 2-D labels need num_target
         raise ValueError(
             f"{loss.name} needs {needed} outputs per row but the booster has 1. Set "
             f"params['{setting}'] = {needed} (boostloss.xgboost.train does this for you)."
