@@ -48,7 +48,7 @@ def label_matrix_datasets(lgb, loss: Loss, train_set, valid_sets: list):
         label = getattr(dataset, "label", None)
         if label is None or np.ndim(label) != 2:
             raise ValueError(
-                f"{loss.name} needs (n_samples, n_columns) labels here: build every Dataset as "
+                f"{loss.name} needs (n_samples, n_labels) labels: build every Dataset as "
                 f"lgb.Dataset(X, label=Y) with Y of shape (n, k) and do not construct it; got "
                 f"labels of shape {np.shape(label) if label is not None else None}."
             )
