@@ -96,6 +96,20 @@ def _rounds(loss, y, rounds, rng):
     return labels, raws, [loss._weighted_grad_hess(labels, raw, None)[0] for raw in raws]
 
 
+@pytest.mark.parametrize("bins", [1, 3, 7, 10, 30])
+def test_ghm_bins_equal_the_papers_edge_comparisons_at_the_edges(bins):
+    """bin_index (floor, then corrected) = edges[b] <= g < edges[b + 1], also for g on an
+    edge, one float away from it, and g = 1."""
+    loss = bl.get_loss("ghm_logistic", bins=bins)
+    edges = np.array([float(x) / bins for x in range(bins + 1)])
+    edges[-1] += 1e-6
+    g = np.concatenate([edges[:-1], np.nextafter(edges[:-1], 2), np.nextafter(edges[1:-1], -1),
+                        [1.0, np.nextafter(1.0, 0)], np.random.default_rng(0).random(1000)])
+    g = g[(g >= 0) & (g <= 1)]
+    expected = np.array([np.flatnonzero((value >= edges[:-1]) & (value < edges[1:]))[0] for value in g])
+    np.testing.assert_array_equal(loss.bin_index(g), expected)
+
+
 def test_ghm_momentum_follows_the_paper_over_the_rounds_of_one_run():
     rng = np.random.default_rng(2)
     y = rng.integers(0, 2, 300).astype(float)

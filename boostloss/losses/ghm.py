@@ -138,11 +138,27 @@ class _GHMLoss(Loss):
     def _gradient_norm(self, y, raw) -> np.ndarray:
         raise NotImplementedError
 
-    def harmonizing_weights(self, y, raw, weight=None, *, run_key=None) -> np.ndarray:
+    def _norm_grad_hess(self, y, raw):
+        """(g, base grad, base hess); subclasses share their intermediate arrays here."""
+        return self._gradient_norm(y, raw), *self._grad_hess(y, raw)
+
+    def bin_index(self, g: np.ndarray) -> np.ndarray:
+        """The bin of each g: edges[b] <= g < edges[b + 1], the paper's comparisons.
+
+        floor(g * bins) is that bin up to rounding at the edges, so it is corrected by one
+        comparison on each side (about 3x faster than a search over the edges).
+        """
+        index = np.minimum((g * self.bins).astype(np.intp), self.bins - 1)
+        index -= g < self._edges[index]
+        index += g >= self._edges[index + 1]
+        return index
+
+    def harmonizing_weights(self, y, raw, weight=None, *, run_key=None, norm=None) -> np.ndarray:
         """beta per row (before the sample weights). With ``run_key`` (the adapters' label
-        array) and momentum > 0, the bin counts are the run's moving average."""
-        g = self._gradient_norm(y, raw)
-        index = np.searchsorted(self._edges, g, side="right") - 1
+        array) and momentum > 0, the bin counts are the run's moving average. ``norm``: the
+        gradient norms, if already computed."""
+        g = self._gradient_norm(y, raw) if norm is None else norm
+        index = self.bin_index(g)
         counts = np.bincount(index, weights=weight, minlength=self.bins)
         total = float(y.shape[0]) if weight is None else float(weight.sum())
         filled = int(np.count_nonzero(counts > 0))
@@ -169,9 +185,9 @@ class _GHMLoss(Loss):
         raw = np.asarray(raw, dtype=np.float64)
         column = raw.ndim == 2
         flat = raw[:, 0] if column else raw
-        beta = self.harmonizing_weights(y, flat, weight, run_key=y)
+        norm, grad, hess = self._norm_grad_hess(y, flat)
+        beta = self.harmonizing_weights(y, flat, weight, run_key=y, norm=norm)
         scale = beta if weight is None else beta * weight
-        grad, hess = self._grad_hess(y, flat)
         grad *= scale
         hess *= scale
         # rows whose beta is 0 have zero weight: their hess is 0 like any zero-weight row
@@ -227,6 +243,12 @@ class GHMLogistic(_GHMLoss):
 
     def _gradient_norm(self, y, raw):
         return np.abs(expit(raw) - y)
+
+    def _norm_grad_hess(self, y, raw):
+        p = expit(raw)
+        q = expit(-raw)  # 1 - p without cancellation
+        norm = np.where(y > 0.5, q, p)  # |p - y| for y in {0, 1}
+        return norm, (1.0 - y) * p - y * q, p * q
 
     def _loss(self, y, raw):
         return self._logistic._loss(y, raw)
