@@ -160,11 +160,13 @@ class BoostLossClassifier(LossClassifierMixin, ClassifierMixin, _BoostLossModel)
     loss : str or Loss, default="auto"
         "auto" (logistic for two classes, softmax_cross_entropy for more,
         multilabel_logistic for a 0/1 indicator matrix y), or a loss by name or alias:
-        binary (logistic, focal, squared_hinge, smooth_hinge, dice, tversky), multiclass
-        (softmax_cross_entropy, softmax_focal; also fine for two classes) or multilabel
-        (multilabel_logistic). The margin losses squared_hinge and smooth_hinge give no
-        probabilities: ``predict`` uses the sign of the margin and ``predict_proba`` is not
-        available.
+        binary (logistic, focal, ghm_logistic, squared_hinge, smooth_hinge, dice, tversky,
+        kl_divergence), multiclass (softmax_cross_entropy, softmax_focal, multiclass_hinge;
+        also fine for two classes) or multilabel (multilabel_logistic, per-label
+        ``pos_weight``). The margin losses squared_hinge, smooth_hinge and multiclass_hinge
+        give no probabilities: ``predict`` uses the sign or the argmax of the margins and
+        ``predict_proba`` is not available. Probability targets (soft labels) are not class
+        labels: fit them with ``BoostLossRegressor`` (kl_divergence, soft-label logistic).
     """
 
     __doc__ = (__doc__ or "") + _COMMON_PARAMS_DOC + """
