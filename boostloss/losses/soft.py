@@ -22,7 +22,7 @@ from scipy.special import expit, log_softmax, softmax, xlogy
 from .._validation import as_float_array
 from ..links import LogitLink, SoftmaxLink
 from ._labels import distribution_labels, probability_labels
-from .base import Loss
+from .base import MIN_HESSIAN, Loss
 from .binary import softplus
 
 __all__ = ["KLDivergence", "ProbabilityTargets", "soft_cross_entropy", "soft_cross_entropy_grad_hess"]
@@ -163,7 +163,7 @@ class KLDivergence(Loss):
         if y.ndim == 1:
             return super()._reference_grad_hess(y, raw, weight)
         grad, hess = soft_cross_entropy_grad_hess(y, np.asarray(raw, dtype=np.float64))
-        np.maximum(hess, np.finfo(np.float64).tiny, out=hess)
+        np.maximum(hess, MIN_HESSIAN, out=hess)
         if weight is not None:
             grad *= weight[:, None]
             hess *= weight[:, None]
