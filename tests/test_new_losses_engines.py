@@ -145,3 +145,23 @@ def test_lightgbm_one_model_per_label_keeps_each_labels_pos_weight():
     assert raw[:, 1].mean() > bl_lgb.predict(
         bl_lgb.train(LGB, lgb.Dataset(X, label=Y[:, 1]), 10, loss="logistic"), X, output="raw"
     ).mean()
+
+
+@pytest.mark.parametrize("engine", ["xgboost", "lightgbm"])
+def test_drop_in_estimators_take_the_new_losses(engine):
+    """The engines' own classes (boostloss.xgboost.XGBRegressor, ...): soft labels through
+    the regressor (probabilities out), GHM and the multiclass hinge through the classifier."""
+    module = bl_xgb if engine == "xgboost" else bl_lgb
+    regressor = module.XGBRegressor if engine == "xgboost" else module.LGBMRegressor
+    classifier = module.XGBClassifier if engine == "xgboost" else module.LGBMClassifier
+    X, targets, soft = _data()
+    model = regressor(loss="kl_divergence", n_estimators=40, n_jobs=1).fit(X, soft)
+    proba = model.predict(X)
+    assert np.all((proba > 0) & (proba < 1)) and np.mean(np.abs(proba - soft)) < 0.1
+    classes = np.argmax(targets, axis=1)
+    hinge = classifier(loss="multiclass_hinge", n_estimators=30, n_jobs=1).fit(X, classes)
+    assert np.mean(hinge.predict(X) == classes) > 0.9 and not hasattr(hinge, "predict_proba")
+    ghm = classifier(loss="ghm_logistic", n_estimators=30, n_jobs=1).fit(X, classes == 0)
+    assert ghm.predict_proba(X).shape == (400, 2)
+    with pytest.raises(ValueError, match="soft_labels"):
+        regressor(loss="focal", n_jobs=1).fit(X, soft)

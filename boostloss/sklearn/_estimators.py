@@ -19,6 +19,7 @@ from .._dropin import (
     loss_class,
     loss_task,
     losses_for,
+    takes_probability_targets,
 )
 from .._dropin import needs_probabilities as _needs_probabilities
 from ..losses.base import Loss
@@ -29,11 +30,6 @@ from ._base import (
 
 # losses that also take (n, k) probability targets
 _DISTRIBUTION_LOSSES = ("kl_divergence", "softmax_cross_entropy")
-
-
-def _takes_probability_targets(loss: Loss) -> bool:
-    """kl_divergence, soft-label logistic, and softmax_cross_entropy (for (n, k) y)."""
-    return loss.name in _DISTRIBUTION_LOSSES or bool(getattr(loss, "soft_labels", False))
 
 
 class BoostLossRegressor(RegressorMixin, _BoostLossModel):
@@ -119,12 +115,14 @@ class BoostLossRegressor(RegressorMixin, _BoostLossModel):
                 f"{', '.join(losses_for('regression'))}."
             )
         loss = self._build_loss(self.loss)
-        if _takes_probability_targets(loss):
-            if loss.name == "softmax_cross_entropy" and np.ndim(y) != 2:
+        if loss.name == "softmax_cross_entropy":
+            if np.ndim(y) != 2:
                 raise ValueError(
                     "BoostLossRegressor: softmax_cross_entropy takes (n, k) probability "
                     "targets here; for class labels use BoostLossClassifier."
                 )
+            return loss.validate_labels(y), loss, None
+        if takes_probability_targets(loss):
             return loss.validate_labels(y), loss, None
         if loss.task != "regression":
             raise ValueError(
