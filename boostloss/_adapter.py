@@ -35,11 +35,16 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 @dataclass(frozen=True)
 class PreparedTarget:
-    """Validated labels (internal form) and weights (None if all ones) for one dataset."""
+    """Validated labels (internal form) and weights (None if all ones) for one dataset.
+
+    ``distribution``: the labels are (n, k) probability targets of a loss that otherwise
+    takes one label per row (softmax_cross_entropy, kl_divergence): k raw columns.
+    """
 
     labels: np.ndarray
     weight: np.ndarray | None
     n_outputs: int
+    distribution: bool = False
 
     @property
     def n_samples(self) -> int:
@@ -57,7 +62,8 @@ def prepare_target(loss: Loss, labels, weight=None) -> PreparedTarget:
     w = check_sample_weight(weight, y.shape[0]) if weight is not None and np.size(weight) else None
     if w is not None and np.all(w == 1.0):
         w = None
-    return PreparedTarget(labels=y, weight=w, n_outputs=loss.n_outputs_for(y))
+    distribution = y.ndim == 2 and loss.output_kind != "multilabel"
+    return PreparedTarget(labels=y, weight=w, n_outputs=loss.n_outputs_for(y), distribution=distribution)
 
 
 class TargetCache:

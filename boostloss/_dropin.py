@@ -38,6 +38,7 @@ __all__ = [
     "LossParamsMixin",
     "encode_classes",
     "encode_eval_classes",
+    "takes_probability_targets",
     "predict_classes",
     "predict_proba",
 ]
@@ -112,14 +113,22 @@ def _build(owner: str, loss, loss_params) -> Loss:
         raise type(exc)(f"{owner}: {exc}") from None
 
 
+def takes_probability_targets(loss: Loss) -> bool:
+    """kl_divergence and logistic(soft_labels=True): y holds probabilities, not classes, so
+    the regressors fit them and ``predict`` returns probabilities."""
+    return loss.name == "kl_divergence" or bool(getattr(loss, "soft_labels", False))
+
+
 def regression_loss(owner: str, loss, loss_params, classifier: str) -> Loss:
-    """The regression loss ``loss`` names (default squared_error); a classification loss is a
-    ValueError naming ``classifier``, the estimator to use instead."""
+    """The regression loss ``loss`` names (default squared_error), or a loss for probability
+    targets; a classification loss is a ValueError naming ``classifier``, the estimator to
+    use instead."""
     built = _build(owner, "squared_error" if loss is None else loss, loss_params)
-    if built.task != "regression":
+    if built.task != "regression" and not takes_probability_targets(built):
         raise ValueError(
             f"{owner}: loss {built.name!r} is a {built.task} loss; use {classifier} for class "
-            f"labels. Regression losses: {', '.join(losses_for('regression'))}."
+            f"labels. Regression losses: {', '.join(losses_for('regression'))}; for probability "
+            "targets kl_divergence or logistic with loss_params={'soft_labels': True}."
         )
     return built
 

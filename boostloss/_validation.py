@@ -15,6 +15,7 @@ import numpy as np
 
 __all__ = [
     "as_float_array",
+    "check_bool_param",
     "check_finite",
     "check_sample_weight",
     "check_number_param",
@@ -59,6 +60,13 @@ def check_number_param(
         valid = _describe_range(low, high, low_open, high_open)
         raise ValueError(f"{name} must be in {valid}, got {value!r}.")
     return int(value) if integer else float(value)
+
+
+def check_bool_param(name: str, value) -> bool:
+    """Validate a boolean switch (numpy bools too); a number or string is a TypeError."""
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be True or False, got {value!r} of type {type(value).__name__}.")
+    return bool(value)
 
 
 def check_levels_param(name: str, value) -> np.ndarray:

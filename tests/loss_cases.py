@@ -2,7 +2,9 @@
 
 One list drives the whole generic suite (``SETTINGS``); ``make_data`` draws labels and raw
 scores from each loss's domain, keeping residuals/margins away from the loss's kinks so
-that finite differences are meaningful there.
+that finite differences are meaningful there. A setting may carry the test-only key
+``"targets": "distribution"``: the loss is fed (n, k) probability targets instead of
+class ids (``build`` removes the key and records it on the loss as ``test_targets``).
 """
 
 from __future__ import annotations
@@ -39,6 +41,14 @@ SETTINGS: list[tuple[str, dict]] = [
     ("tweedie", {"power": 1.8}),
     ("logistic", {}),
     ("logistic", {"pos_weight": 3.0, "label_smoothing": 0.1}),
+    ("logistic", {"soft_labels": True}),
+    ("logistic", {"soft_labels": True, "pos_weight": 2.0, "label_smoothing": 0.1}),
+    ("kl_divergence", {}),
+    ("kl_divergence", {"targets": "distribution"}),
+    ("ghm_logistic", {}),
+    ("ghm_logistic", {"bins": 30, "momentum": 0.75}),
+    ("ghm_regression", {}),
+    ("ghm_regression", {"mu": 0.5, "bins": 5, "momentum": 0.5, "hessian_floor": 0.0}),
     ("focal", {}),
     ("focal", {"gamma": 0.5, "alpha": None}),
     ("focal", {"gamma": 0.0, "alpha": 0.4}),
@@ -47,9 +57,17 @@ SETTINGS: list[tuple[str, dict]] = [
     ("softmax_cross_entropy", {}),
     ("softmax_cross_entropy", {"class_weight": [0.5, 2.0, 1.0, 1.0], "label_smoothing": 0.2}),
     ("softmax_cross_entropy", {"hessian": "xgboost"}),
+    ("softmax_cross_entropy", {"targets": "distribution"}),
+    (
+        "softmax_cross_entropy",
+        {"targets": "distribution", "class_weight": [0.5, 2.0, 1.0, 1.0], "label_smoothing": 0.2},
+    ),
+    ("multiclass_hinge", {}),
+    ("multiclass_hinge", {"power": 1, "margin": 0.5}),
     ("softmax_focal", {}),
     ("softmax_focal", {"gamma": 0.5, "class_weight": [1.0, 2.0, 0.5, 1.0]}),
     ("multilabel_logistic", {}),
+    ("multilabel_logistic", {"pos_weight": [0.5, 4.0, 10.0]}),
     ("dice", {}),
     ("tversky", {"alpha": 0.3, "beta": 0.7}),
 ]
@@ -67,7 +85,26 @@ def setting_id(setting: tuple[str, dict]) -> str:
 
 def build(setting) -> bl.Loss:
     name, params = setting
-    return bl.get_loss(name, **params)
+    params = dict(params)
+    targets = params.pop("targets", None)
+    loss = bl.get_loss(name, **params)
+    if targets is not None:
+        loss.test_targets = targets
+    return loss
+
+
+def _push_hinge_slack_away(y: np.ndarray, raw: np.ndarray, margin: float, gap: float) -> np.ndarray:
+    """Move raw[i, j] so that no slack margin - raw[i, y_i] + raw[i, j] is within gap of 0."""
+    raw = raw.copy()
+    rows = np.arange(raw.shape[0])
+    for _ in range(10):
+        slack = margin - raw[rows, y][:, None] + raw
+        close = np.abs(slack) < gap
+        close[rows, y] = False
+        if not close.any():
+            break
+        raw[close] += 3 * gap
+    return raw
 
 
 def _residual_kinks(loss) -> list[float]:
@@ -92,6 +129,19 @@ def _push_away(values: np.ndarray, kinks: list[float], gap: float) -> np.ndarray
 def make_data(loss, n: int, rng: np.random.Generator, *, scale: float = 1.0):
     """Labels y and raw scores for ``loss`` (raw shaped as the loss expects)."""
     kind = loss.output_kind
+    if getattr(loss, "test_targets", None) == "distribution":
+        y = rng.dirichlet(np.full(N_CLASSES, 0.7), n)
+        y[0] = np.eye(N_CLASSES)[0]  # a one-hot row (zeros in the target)
+        return y, rng.normal(0, 2.0 * scale, (n, N_CLASSES))
+    if getattr(loss, "soft_labels", False) or loss.name == "kl_divergence":
+        y = rng.uniform(0.0, 1.0, n)
+        y[0], y[1] = 0.0, 1.0
+        return y, rng.normal(0, 2.0 * scale, n)
+    if loss.name == "multiclass_hinge":
+        y = rng.integers(0, N_CLASSES, n)
+        y[:N_CLASSES] = np.arange(N_CLASSES)
+        raw = rng.normal(0, 1.0 * scale, (n, N_CLASSES))
+        return y.astype(np.float64), _push_hinge_slack_away(y, raw, loss.margin, 1e-3)
     if loss.task == "multiclass":
         y = rng.integers(0, N_CLASSES, n)
         y[:N_CLASSES] = np.arange(N_CLASSES)  # every class present

@@ -10,13 +10,18 @@ import numpy as np
 
 
 def parity_labels(kind: str, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Targets for label ``kind``: real, binary, positive, counts, tweedie, classes, multilabel."""
+    """Targets for label ``kind``: real, binary, probability (soft labels in [0, 1]),
+    positive, counts, tweedie, classes, multilabel."""
     signal = X[:, 0] + 0.5 * np.sin(2 * X[:, 1]) + 0.3 * X[:, 2] * X[:, 3]
     n = X.shape[0]
     if kind == "real":
         return 5.0 + 2.0 * signal + rng.standard_t(3, size=n)
     if kind == "binary":
         return (rng.random(n) < 1.0 / (1.0 + np.exp(-signal))).astype(float)
+    if kind == "probability":  # a teacher's probabilities, hard 0/1 rows included
+        soft = 1.0 / (1.0 + np.exp(-(signal + 0.5 * rng.normal(size=n))))
+        soft[:20] = np.round(soft[:20])
+        return soft
     if kind == "positive":
         return rng.gamma(2.0, np.exp(0.5 * signal) / 2.0)
     if kind == "counts":

@@ -81,6 +81,7 @@ def test_losses_filters_by_task():
     result = invoke("losses", "--task", "multiclass")
     assert result.exit_code == 0
     assert "softmax_focal" in result.stdout and "huber" not in result.stdout
+    assert "multiclass_hinge" in result.stdout
     bad = invoke("losses", "--task", "ranking")
     assert bad.exit_code == 2 and bad.stderr.count("\n") == 1
 
@@ -194,7 +195,11 @@ def test_compare_multiclass_from_integer_labels(tmp_path):
     result = invoke("compare", str(csv), "--target", "segment", "--drop", "price,bought", *SMALL)
     assert result.exit_code == 0, result.output
     assert "task multiclass (detected: integer labels 0..2)" in result.stdout
-    assert set(table_rows(result.stdout)) == {"softmax_cross_entropy", "softmax_focal"}
+    rows = table_rows(result.stdout)
+    assert set(rows) == {"softmax_cross_entropy", "softmax_focal", "multiclass_hinge"}
+    # the margin loss has no probabilities: no log loss, but an accuracy; ranked last
+    assert rows["multiclass_hinge"][0] == "-" and mean_of(rows["multiclass_hinge"][1]) > 0.5
+    assert list(rows)[-1] == "multiclass_hinge"
 
 
 def test_compare_plot_writes_a_png(tmp_path):

@@ -10,7 +10,7 @@ What is checked against the single-machine code on the same rows:
   trained with the same parameters;
 - reported metrics are global (every row), early stopping uses them, LightGBM's
   early-stopping rule is replayed exactly;
-- dice / tversky are refused; bad inputs raise errors naming the problem.
+- dice / tversky / ghm_logistic are refused; bad inputs raise errors naming the problem.
 
 The workers run the loss core's default path (the compiled kernels, see
 tests/test_compiled.py for their equality with the numpy reference).
@@ -447,7 +447,7 @@ def test_early_stopping_rule_equals_lightgbm_callback(seed):
 
 # ----------------------------------------------------------------------------- refusals
 @pytest.mark.parametrize("backend", ["xgboost", "lightgbm"])
-@pytest.mark.parametrize("name", ["dice", "tversky"])
+@pytest.mark.parametrize("name", ["dice", "tversky", "ghm_logistic"])
 def test_non_separable_losses_are_refused(client, backend, name):
     X, y, w = _make("binary", n=400)
     dX, dy = da.from_array(X, chunks=(100, 6)), da.from_array(y, chunks=100)

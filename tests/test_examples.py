@@ -54,6 +54,16 @@ def _online_keeps_coverage(stdout: str) -> None:
     assert abs(coverage["cv+ + dtaci"] - 0.9) <= 0.02, stdout
 
 
+def _distillation_helps(stdout: str) -> None:
+    gain = float(re.search(r"distillation adds (-?[\d.]+) points", stdout).group(1))
+    assert gain > 0, stdout
+
+
+def _ghm_table_has_every_loss(stdout: str) -> None:
+    for loss in ("logistic", "focal(", "ghm_logistic(bins=10)", "ghm_logistic(bins=30, momentum=0.75)"):
+        assert re.search(re.escape(loss) + r".* 0\.\d{4} ± ", stdout), stdout
+
+
 # What these examples must print (the others only need to exit with 0 and print something).
 CHECKS = {
     "huber_vs_mse_xgboost.py": _huber_improves,
@@ -61,6 +71,8 @@ CHECKS = {
     "pipeline_gridsearch.py": _grid_search_reports_best,
     "dask_training.py": _dask_prints_only_what_it_ran,
     "online_intervals.py": _online_keeps_coverage,
+    "distillation_kl_xgboost.py": _distillation_helps,
+    "ghm_vs_focal_noisy_labels.py": _ghm_table_has_every_loss,
 }
 
 

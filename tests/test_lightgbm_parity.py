@@ -47,6 +47,9 @@ CASES = [
     # id, loss, loss params, native params, label kind
     ("squared_error", "squared_error", {}, {"objective": "regression"}, "real"),
     ("logistic", "logistic", {}, {"objective": "binary"}, "binary"),
+    # soft labels: LightGBM's cross_entropy (its binary objective binarizes them)
+    ("soft_logistic", "logistic", {"soft_labels": True}, {"objective": "cross_entropy"}, "probability"),
+    ("kl_divergence", "kl_divergence", {}, {"objective": "cross_entropy"}, "probability"),
     ("fair", "fair", {"c": 1.5, "hessian": "exact", "hessian_floor": 0.0},
      {"objective": "fair", "fair_c": 1.5}, "real"),
     ("gamma", "gamma", {}, {"objective": "gamma"}, "positive"),

@@ -14,13 +14,17 @@ import boostloss as bl
 
 from .test_losses import four_point
 
-TORCH_VECTORS = json.loads((Path(__file__).parent / "data" / "torch_vectors.json").read_text())
+DATA = Path(__file__).parent / "data"
+TORCH_VECTORS = json.loads((DATA / "torch_vectors.json").read_text())
+# probability targets, kl_divergence, multiclass_hinge, per-label pos_weight
+TORCH_VECTORS_MORE = json.loads((DATA / "torch_vectors_more.json").read_text())
+TORCH_CASES = TORCH_VECTORS["cases"] + TORCH_VECTORS_MORE["cases"]
 
 
 @pytest.mark.parametrize(
     "case",
-    TORCH_VECTORS["cases"],
-    ids=[f"{c['loss']}-{i}" for i, c in enumerate(TORCH_VECTORS["cases"])],
+    TORCH_CASES,
+    ids=[f"{c['loss']}-{i}" for i, c in enumerate(TORCH_CASES)],
 )
 def test_matches_pytorch_reference_vectors(case):
     """Values and gradients from PyTorch 2.13 (float64), logits up to +-50 included."""

@@ -73,6 +73,17 @@ def expected_hessian(loss, y, raw, exact: np.ndarray) -> np.ndarray:
         return loss.grad_hess(y, raw)[1]
     if loss.name in ("dice", "tversky"):
         return np.abs(loss.grad_hess(y, raw)[0])
+    if loss.batch_weighted:  # GHM: beta times the base loss's Hessian (floored before beta)
+        beta = loss.harmonizing_weights(loss.validate_labels(y), raw)
+        return beta * np.maximum(exact / beta, max(hessian_floor_of(loss), MIN_HESSIAN))
+    if loss.name == "multiclass_hinge":  # power * (active pairs) / k, floored
+        rows = np.arange(raw.shape[0])
+        labels = y.astype(int)
+        active = (loss.margin - raw[rows, labels][:, None] + raw > 0).astype(float)
+        active[rows, labels] = 0.0
+        curvature = loss.power * active
+        curvature[rows, labels] = loss.power * active.sum(axis=1)
+        return np.maximum(curvature, loss.hessian_floor) / raw.shape[1]
     if loss.name == "poisson":
         return np.exp(loss.max_delta_step) * exact
     if loss.name == "softmax_cross_entropy":
@@ -124,6 +135,20 @@ def test_weights_multiply_loss_grad_hess_and_metric_is_weighted_mean(setting):
         assert_allclose(grad_w, column * grad, rtol=1e-12)
         assert_allclose(hess_w, column * hess, rtol=1e-12)
         assert loss.metric(y, raw, w) == pytest.approx(np.sum(w * loss(y, raw)) / w.sum(), rel=1e-12)
+    elif loss.batch_weighted:
+        # GHM: weights multiply the rows and enter the bin counts; integer weights equal
+        # repeating rows, for values, gradients and the metric.
+        counts = rng.integers(1, 4, y.shape[0])
+        repeated = np.repeat(np.arange(y.shape[0]), counts)
+        beta = loss.harmonizing_weights(loss.validate_labels(y), raw, w.astype(float))
+        plain = loss(y, raw) / loss.harmonizing_weights(loss.validate_labels(y), raw)
+        assert_allclose(loss(y, raw, w), w * beta * plain, rtol=1e-12)
+        assert_allclose(loss(y, raw, counts), np.bincount(repeated, loss(y[repeated], raw[repeated])),
+                        rtol=1e-12)
+        grad, _ = loss.grad_hess(y, raw, counts)
+        assert_allclose(grad, np.bincount(repeated, loss.grad_hess(y[repeated], raw[repeated])[0]),
+                        rtol=1e-12, atol=1e-15)
+        assert loss.metric(y, raw, counts) == pytest.approx(loss.metric(y[repeated], raw[repeated]))
     else:
         # Batch losses: weights enter the soft counts; metric is the (weighted) batch value.
         values = loss(y, raw, w)
@@ -158,7 +183,7 @@ def test_init_score_minimises_metric_over_constants(setting):
             best = minimize_scalar(objective, bracket=(init - 1.0, init + 1.0)).x
             ours, theirs = objective(init), objective(best)
             scale = max(1.0, abs(theirs))
-            if loss.separable:
+            if loss.separable or loss.batch_weighted:
                 assert ours <= theirs + 1e-9 * scale
             else:  # dice/tversky: documented as the logit of the prevalence
                 prevalence = np.average(y, weights=weight)

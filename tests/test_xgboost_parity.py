@@ -44,6 +44,11 @@ def _features(rng, n=800, d=6):
 CASES = {
     "squared_error": ("squared_error", {}, {"objective": "reg:squarederror"}, "real", False),
     "logistic": ("logistic", {}, {"objective": "binary:logistic"}, "binary", False),
+    # soft labels: XGBoost's binary:logistic trains on probabilities as they are
+    "soft_logistic": (
+        "logistic", {"soft_labels": True}, {"objective": "binary:logistic"}, "probability", False,
+    ),
+    "kl_divergence": ("kl_divergence", {}, {"objective": "binary:logistic"}, "probability", False),
     "pseudo_huber": (
         "pseudo_huber", {"delta": 1.5, "hessian": "exact", "hessian_floor": 0.0},
         {"objective": "reg:pseudohubererror", "huber_slope": 1.5}, "real", False,

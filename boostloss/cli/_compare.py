@@ -49,11 +49,18 @@ __all__ = [
     "cross_validate",
 ]
 
-SCALE_PARAMETERS = {"huber": "delta", "pseudo_huber": "delta", "smooth_l1": "beta", "fair": "c"}
+SCALE_PARAMETERS = {
+    "huber": "delta", "pseudo_huber": "delta", "smooth_l1": "beta", "fair": "c",
+    "ghm_regression": "mu",
+}
 NOT_BY_DEFAULT = {
     "expectile": "it estimates an expectile; expectile:alpha=0.5 is squared_error",
     "quantile": "it estimates a quantile; ask for it with --losses quantile:alpha=0.9 (or several levels in one model: quantile:alpha=0.1|0.5|0.9)",
     "smooth_l1": "it is huber(delta=beta) / beta, the same minimiser as huber",
+    "ghm_regression": "its smooth L1 is in units of y (steps bounded by 1 / hessian_floor); "
+    "ask for it with --losses ghm_regression:hessian_floor=0.01",
+    "kl_divergence": "on class labels it trains the same trees as logistic (it is for "
+    "probability targets)",
 }
 
 
@@ -371,9 +378,11 @@ def _fold_predictions(model, spec: LossSpec, problem: Problem, X_test, y_test) -
     labels = np.asarray(model.predict(X_test))
     if not np.array_equal(np.asarray(model.classes_), np.arange(problem.n_classes)):
         raise ValueError(f"a training fold lacks classes: got {model.classes_}")  # pragma: no cover
-    if problem.task == "multiclass":
-        return [FoldPrediction(y_test, labels, probability=model.predict_proba(X_test))]
-    if hasattr(model, "predict_proba"):
+    has_probabilities = hasattr(model, "predict_proba")
+    if problem.task == "multiclass":  # margin losses (multiclass_hinge): no log loss
+        probability = model.predict_proba(X_test) if has_probabilities else None
+        return [FoldPrediction(y_test, labels, probability=probability)]
+    if has_probabilities:
         probability = model.predict_proba(X_test)[:, 1]
         return [FoldPrediction(y_test, labels, probability=probability, score=probability)]
     return [FoldPrediction(y_test, labels, score=np.asarray(model.decision_function(X_test)))]

@@ -163,7 +163,7 @@ METRICS: dict[str, list[Metric]] = {
         Metric("f1", "F1", +1, _f1),
     ],
     "multiclass": [
-        Metric("log_loss", "log loss", -1, _multiclass_log_loss),
+        Metric("log_loss", "log loss", -1, _needs_probability(_multiclass_log_loss)),
         Metric("accuracy", "accuracy", +1, _accuracy),
         Metric("macro_f1", "macro F1", +1, _macro_f1),
     ],

@@ -36,7 +36,7 @@ def _check_loss(loss: Loss, backend: str) -> None:
     if not loss.separable:
         raise ValueError(
             f"{loss.name} is not separable: every row's gradient depends on sums over all rows "
-            "(soft TP, FP, FN), but on Dask each worker only sees its own rows, so its "
+            "(soft TP, FP, FN; GHM's bin counts), but on Dask each worker only sees its own rows, so its "
             "gradients would be wrong. boostloss refuses it on Dask. Train it on one machine "
             "(boostloss.xgboost.train / boostloss.lightgbm.train), or use a separable loss "
             "such as 'logistic' or 'focal'."

@@ -72,7 +72,7 @@ from ._model import (
     predict_raw,
     to_output,
 )
-from ._per_output import train_per_output
+from ._per_output import label_matrix_datasets, train_per_output
 from ._train import prepare_call, train_booster
 
 __all__ = [
@@ -196,7 +196,8 @@ def train(
             metrics stay off unless ``params["metric"]`` asks for them (refused for
             absolute_error/quantile and multi-output losses, whose scores boostloss corrects).
         train_set: ``lightgbm.Dataset`` with labels (and optional weights). For
-            multilabel losses, an unconstructed ``lgb.Dataset(X, label=Y)`` with Y (n, k).
+            multilabel losses and (n, k) probability targets (softmax_cross_entropy,
+            kl_divergence), an unconstructed ``lgb.Dataset(X, label=Y)`` with Y (n, k).
             If it carries an init_score, that is used as an offset and no intercept is added.
         num_boost_round: boosting rounds.
         loss, loss_params: loss name (or instance) and its parameters.
@@ -218,7 +219,16 @@ def train(
     params, valid_list, names, rounds = prepare_call(
         params, train_set, valid_sets, valid_names, early_stopping_rounds, engine_kwargs
     )
+    labels = None
+    if the_loss.output_kind != "multilabel" and np.ndim(getattr(train_set, "label", None)) == 2:
+        # (n, k) probability targets: LightGBM stores 1-D labels, so train on copies of the
+        # Datasets whose targets boostloss holds (one multiclass booster, num_class = k)
+        mapping = label_matrix_datasets(require_lightgbm(), the_loss, train_set, valid_list)
+        train_set = mapping[id(train_set)][0]
+        valid_list = [mapping[id(dataset)][0] for dataset in valid_list]
+        labels = {id(copy): matrix for copy, matrix in mapping.values()}
     trainer = train_per_output if the_loss.output_kind in ("multi_quantile", "multilabel") else train_booster
+    extra = {} if labels is None else {"labels": labels}
     return trainer(
         params,
         train_set,
@@ -230,6 +240,7 @@ def train(
         early_stopping_rounds=rounds,
         evals_result=evals_result,
         engine_kwargs=dict(engine_kwargs),
+        **extra,
     )
 
 

@@ -97,7 +97,7 @@ def check_raw_shape(loss: Loss, target: PreparedTarget, raw: np.ndarray, where: 
         raise ValueError(
             f"{loss.name}: LightGBM passed {raw.shape[0]} raw scores for {n} labels in {where}."
         )
-    if loss.output_kind == "multiclass":
+    if loss.output_kind == "multiclass" or target.distribution:
         if raw.ndim != 2:
             raise ValueError(
                 f"{loss.name} is a multiclass loss but LightGBM passed one score per row: set "

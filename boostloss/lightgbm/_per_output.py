@@ -24,27 +24,31 @@ from ._engine import (
 from ._model import BoostLossMultiOutputModel
 from ._train import dataset_target, features_of, metric_is_off, train_booster
 
-__all__ = ["train_per_output"]
+__all__ = ["label_matrix_datasets", "train_per_output"]
 
 
 def _column_losses(loss: Loss, k: int) -> list[Loss]:
     if loss.output_kind == "multi_quantile":
         return [get_loss("quantile", alpha=float(level)) for level in loss.levels]
     if loss.name == "multilabel_logistic":
-        return [get_loss("logistic") for _ in range(k)]
+        weights = [None] * k if loss.pos_weight is None else [float(w) for w in loss.pos_weight]
+        return [get_loss("logistic", pos_weight=weight) for weight in weights]
     raise ValueError(
         f"{loss.name}: no one-model-per-output scheme is known for this multi-output loss on "
         "LightGBM; use boostloss.xgboost (multi-output trees) instead."
     )
 
 
-def _multilabel_datasets(lgb, loss: Loss, train_set, valid_sets: list):
-    """Internal Datasets for (n, k) labels (lgb.Dataset only stores 1-D labels)."""
+def label_matrix_datasets(lgb, loss: Loss, train_set, valid_sets: list):
+    """Internal Datasets for (n, k) labels (lgb.Dataset only stores 1-D labels): a copy of
+    every Dataset with its first label column as the stored label, and the (n, k) labels.
+    Returns {id(original): (copy, labels)}. Multilabel losses and (n, k) probability
+    targets use it."""
     def rebuild(dataset, reference):
         label = getattr(dataset, "label", None)
         if label is None or np.ndim(label) != 2:
             raise ValueError(
-                f"{loss.name} needs (n_samples, n_labels) labels: build the Dataset as "
+                f"{loss.name} needs (n_samples, n_labels) labels: build every Dataset as "
                 f"lgb.Dataset(X, label=Y) with Y of shape (n, k) and do not construct it; got "
                 f"labels of shape {np.shape(label) if label is not None else None}."
             )
@@ -105,7 +109,7 @@ def train_per_output(
             f"one model per output of {loss.name}; the boostloss metric is reported per column."
         )
     if loss.output_kind == "multilabel":
-        mapping = _multilabel_datasets(lgb, loss, train_set, valid_sets)
+        mapping = label_matrix_datasets(lgb, loss, train_set, valid_sets)
         full_target = prepare_target(
             loss, engine_float32(mapping[id(train_set)][1]), engine_float32(dataset_weight(train_set))
         )

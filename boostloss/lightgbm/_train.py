@@ -187,7 +187,7 @@ def _starting_scores(intercept, targets: list[tuple[Any, PreparedTarget]], k: in
 
 def _check_num_class(params: dict, loss: Loss, target: PreparedTarget) -> int:
     key, value = find_param(params, "num_class")
-    if loss.output_kind == "multiclass":
+    if loss.output_kind == "multiclass" or target.distribution:  # (n, k) targets: k classes
         k_data = target.n_outputs
         if value is None:
             params["num_class"] = k_data

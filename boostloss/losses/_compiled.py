@@ -179,7 +179,7 @@ _KERNELS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "poisson": (("max_delta_step",), _with("poisson", lambda loss: loss.max_delta_step)),
     "gamma": ((), _with("gamma")),
     "tweedie": (("power",), _with("tweedie", lambda loss: loss.power)),
-    "logistic": (("pos_weight", "label_smoothing"),
+    "logistic": (("pos_weight", "label_smoothing", "soft_labels"),  # targets in [0, 1]: same formula
                  _with("logistic", lambda loss: 1.0 if loss.pos_weight is None else loss.pos_weight,
                        lambda loss: loss.label_smoothing)),
     "focal": (("gamma", "alpha"),
@@ -259,6 +259,9 @@ def checked_grad_hess(loss, y: np.ndarray, raw: np.ndarray, weight: np.ndarray |
     k = raw.shape[1] if raw.ndim == 2 else 1
     run = _runner(loss, k)
     if run is None:
+        return None
+    reference_only = getattr(loss, "_uses_reference_only", None)  # data a kernel lacks
+    if reference_only is not None and reference_only(y):
         return None
     grad = np.empty(raw.shape, dtype=dtype, order=order)
     hess = np.empty(raw.shape, dtype=dtype, order=order)

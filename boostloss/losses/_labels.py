@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["binary_labels", "class_labels", "nonnegative_labels", "positive_labels"]
+__all__ = [
+    "binary_labels",
+    "class_labels",
+    "distribution_labels",
+    "nonnegative_labels",
+    "positive_labels",
+    "probability_labels",
+]
 
 
 def _examples(values: np.ndarray, limit: int = 5) -> str:
@@ -36,7 +43,7 @@ def binary_labels(loss_name: str, y: np.ndarray) -> np.ndarray:
     )
     raise ValueError(
         f"{loss_name}: labels must be all in {{0, 1}} or all in {{-1, +1}}. {hint} "
-        "For soft targets use the label_smoothing parameter of 'logistic'."
+        "For probability targets use logistic(soft_labels=True) or kl_divergence."
     )
 
 
@@ -76,5 +83,50 @@ def positive_labels(loss_name: str, y: np.ndarray) -> np.ndarray:
         raise ValueError(
             f"{loss_name}: labels must be > 0, got {np.count_nonzero(y <= 0)} values <= 0 "
             f"(e.g. {_examples(y[y <= 0])}). Use 'tweedie' for data with exact zeros."
+        )
+    return y
+
+
+# Rows of a probability target may miss the simplex by rounding (e.g. CSV values, float32).
+SIMPLEX_TOLERANCE = 1e-6
+
+
+def probability_labels(loss_name: str, y: np.ndarray) -> np.ndarray:
+    """Accept targets in [0, 1] (probabilities of the positive class); return them as is."""
+    outside = (y < 0) | (y > 1)
+    if np.any(outside):
+        raise ValueError(
+            f"{loss_name}: probability targets must lie in [0, 1], got {np.count_nonzero(outside)} "
+            f"values outside (e.g. {_examples(y[outside])}). Rescale them or, for {{-1, +1}} "
+            "labels, map them with (y + 1) / 2."
+        )
+    return y
+
+
+def distribution_labels(loss_name: str, y: np.ndarray) -> np.ndarray:
+    """Accept (n, k) targets whose rows are distributions (entries >= 0, rows summing to 1).
+
+    Rows off the simplex by more than ``SIMPLEX_TOLERANCE`` are an error (nothing is
+    renormalised silently); the rows are returned as given.
+    """
+    if y.shape[1] < 2:
+        raise ValueError(
+            f"{loss_name}: probability targets need at least 2 columns (classes), got "
+            f"{y.shape[1]}. For one probability per row pass a 1-D y."
+        )
+    if np.any(y < 0) or np.any(y > 1):
+        bad = y[(y < 0) | (y > 1)]
+        raise ValueError(
+            f"{loss_name}: probability targets must lie in [0, 1], got values outside "
+            f"(e.g. {_examples(bad)})."
+        )
+    totals = y.sum(axis=1)
+    off = np.abs(totals - 1.0) > SIMPLEX_TOLERANCE * y.shape[1]
+    if np.any(off):
+        first = int(np.flatnonzero(off)[0])
+        raise ValueError(
+            f"{loss_name}: every row of the probability targets must sum to 1, but "
+            f"{np.count_nonzero(off)} rows do not (row {first} sums to {float(totals[first])!r}). "
+            "Normalise them with y / y.sum(axis=1, keepdims=True)."
         )
     return y

@@ -53,6 +53,8 @@ class Loss:
     - ``output_kind``: "single" (raw is (n,)), "multiclass" (y (n,), raw (n, k)),
       "multi_quantile" (y (n,), raw (n, q)) or "multilabel" (y and raw (n, k)).
     - ``separable``: False for batch losses (dice, tversky) whose value depends on all rows.
+    - ``batch_weighted``: per-row values reweighted by batch statistics (GHM): not separable,
+      yet ``loss(...)`` is a per-row value rather than one batch value.
     - ``hessian_type``: "exact", "surrogate" (a documented replacement in some region) or
       "constant".
     - ``has_probabilities``: ``transform`` returns probabilities.
@@ -63,6 +65,7 @@ class Loss:
     task: ClassVar[str] = "regression"
     output_kind: ClassVar[str] = "single"
     separable: ClassVar[bool] = True
+    batch_weighted: ClassVar[bool] = False
     hessian_type: ClassVar[str] = "exact"
     has_probabilities: ClassVar[bool] = False
     label_domain: ClassVar[str] = "finite real numbers"

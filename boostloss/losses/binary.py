@@ -13,10 +13,10 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from .._validation import check_number_param
+from .._validation import check_bool_param, check_number_param
 from ..links import IdentityLink, LogitLink
 from ._constant import minimize_convex_scalar, minimize_scalar_global
-from ._labels import binary_labels
+from ._labels import binary_labels, probability_labels
 from .base import Loss
 
 __all__ = ["Logistic", "Focal", "SquaredHinge", "SmoothHinge"]
@@ -51,9 +51,12 @@ class Logistic(_BinaryLoss):
     """Binary cross-entropy on logits, with optional positive-class weight and label smoothing.
 
     = torch.nn.functional.binary_cross_entropy_with_logits(raw, y_s, pos_weight=pos_weight),
-    with y_s = y (1 - eps) + eps / 2. Domain: y in {0, 1} or {-1, +1}. Link: logit,
-    ``transform`` = sigmoid. Parameters: ``pos_weight`` None or > 0, ``label_smoothing`` eps
-    in [0, 1).
+    with y_s = y (1 - eps) + eps / 2. Domain: y in {0, 1} or {-1, +1}; with
+    ``soft_labels=True`` any y in [0, 1] (a probability target: distillation, crowd labels),
+    on which the formulas below hold unchanged. Link: logit, ``transform`` = sigmoid.
+    Parameters: ``pos_weight`` None or > 0, ``label_smoothing`` eps in [0, 1),
+    ``soft_labels`` bool (default False: fractional labels are an error, as a guard against
+    passing scores where classes were meant).
 
     With sigma = sigmoid(raw) and pw = pos_weight (1 if None):
     loss = pw * y_s * softplus(-raw) + (1 - y_s) * softplus(raw)
@@ -61,21 +64,36 @@ class Logistic(_BinaryLoss):
     hess = sigma(raw) * sigma(-raw) * (pw * y_s + 1 - y_s)   (exact)
 
     Init score: log(sum w pw y_s / sum w (1 - y_s)), the logit of the (re-weighted) smoothed
-    prevalence. Native twins: XGBoost ``binary:logistic`` and LightGBM ``binary`` (eps = 0),
-    LightGBM ``cross_entropy`` or ``binary:logistic`` on y_s (eps > 0).
+    prevalence (the weighted mean target with soft labels). Native twins: XGBoost
+    ``binary:logistic`` and LightGBM ``binary`` (eps = 0, hard labels), LightGBM
+    ``cross_entropy`` or XGBoost ``binary:logistic`` on y_s (eps > 0 or soft labels;
+    LightGBM ``binary`` silently binarizes soft labels).
     """
 
     name = "logistic"
+    label_domain = "all in {0, 1} or all in {-1, +1}; in [0, 1] with soft_labels=True"
     has_probabilities = True
     link = LogitLink()
 
-    def __init__(self, *, pos_weight: float | None = None, label_smoothing: float = 0.0):
+    def __init__(
+        self,
+        *,
+        pos_weight: float | None = None,
+        label_smoothing: float = 0.0,
+        soft_labels: bool = False,
+    ):
         if pos_weight is not None:
             pos_weight = check_number_param("pos_weight", pos_weight, low=0.0, low_open=True)
         self.pos_weight = pos_weight
         self.label_smoothing = check_number_param(
             "label_smoothing", label_smoothing, low=0.0, high=1.0, high_open=True
         )
+        self.soft_labels = check_bool_param("soft_labels", soft_labels)
+
+    def _check_labels(self, y):
+        if self.soft_labels:
+            return probability_labels(self.name, y)
+        return binary_labels(self.name, y)
 
     def _smoothed(self, y):
         eps = self.label_smoothing

@@ -17,6 +17,7 @@ from .._validation import check_number_param, check_weights_param
 from ..links import SoftmaxLink
 from ._labels import class_labels
 from .base import Loss
+from .soft import ProbabilityTargets, soft_cross_entropy, soft_cross_entropy_grad_hess
 
 __all__ = ["SoftmaxCrossEntropy", "SoftmaxFocal"]
 
@@ -119,11 +120,12 @@ class _SoftmaxLoss(Loss):
         )
 
 
-class SoftmaxCrossEntropy(_SoftmaxLoss):
+class SoftmaxCrossEntropy(ProbabilityTargets, _SoftmaxLoss):
     """Softmax cross-entropy = torch.nn.functional.cross_entropy(raw, y, weight=class_weight,
     label_smoothing=eps, reduction="none").
 
-    Domain: y in 0..k-1, raw (n, k). Link: softmax. Parameters: ``class_weight`` None or k
+    Domain: y in 0..k-1, or y of shape (n, k) whose rows are distributions (probability
+    targets, torch's second target form); raw (n, k). Link: softmax. Parameters: ``class_weight`` None or k
     non-negative numbers, ``label_smoothing`` eps in [0, 1), ``n_classes`` (optional, k),
     ``hessian`` in {"exact", "xgboost", "lightgbm"}.
 
@@ -133,6 +135,11 @@ class SoftmaxCrossEntropy(_SoftmaxLoss):
     grad_ij = A_i p_ij - (1 - eps) c_{y_i} 1{j = y_i} - (eps / k) c_j
     hess_ij = factor * A_i p_ij (1 - p_ij)   (the exact diagonal when factor = 1)
 
+    Probability targets t (rows of y), as torch defines them: the smoothed target
+    s_ij = (1 - eps) t_ij + eps / k, a_ij = c_j s_ij and A_i = sum_j a_ij;
+    loss_i = -sum_j a_ij log p_ij, grad_ij = A_i p_ij - a_ij, hess_ij = factor * A_i p_ij (1 - p_ij)
+    (a one-hot t gives the class-id formulas above).
+
     ``hessian="exact"`` (default, factor 1) is the true diagonal. "xgboost" uses factor 2
     (XGBoost ``multi:softprob``), "lightgbm" uses k / (k - 1) (LightGBM ``multiclass``); both
     reproduce the native models exactly and take smaller, more cautious steps.
@@ -140,10 +147,12 @@ class SoftmaxCrossEntropy(_SoftmaxLoss):
     Init score: with totals T_j = sum of weights of class j and W = sum of all weights, the
     optimum constant probabilities are proportional to (1 - eps) c_j T_j + eps c_j W / k;
     raw = log of those minus their mean (log class frequencies minus their mean when
-    unweighted and unsmoothed). A class with zero total and eps = 0 raises ValueError.
+    unweighted and unsmoothed); with probability targets T_j = sum_i w_i t_ij. A class with
+    zero total and eps = 0 raises ValueError.
     """
 
     name = "softmax_cross_entropy"
+    label_domain = "integer class labels 0..k-1, or (n, k) rows on the simplex"
 
     def __init__(
         self,
@@ -164,7 +173,16 @@ class SoftmaxCrossEntropy(_SoftmaxLoss):
     def _hessian_factor(self, k: int) -> float:
         return {"exact": 1.0, "xgboost": 2.0, "lightgbm": k / (k - 1.0)}[self.hessian]
 
+    def _weighted_target(self, y):
+        """a_ij = c_j ((1 - eps) t_ij + eps / k) for (n, k) probability targets t."""
+        k = y.shape[1]
+        eps = self.label_smoothing
+        target = (1.0 - eps) * y + eps / k if eps else y
+        return target if self.class_weight is None else target * self.class_weight
+
     def _loss(self, y, raw):
+        if y.ndim == 2:
+            return soft_cross_entropy(self._weighted_target(y), raw)
         n, k = raw.shape
         log_p = log_softmax(raw, axis=1)
         eps = self.label_smoothing
@@ -182,6 +200,10 @@ class SoftmaxCrossEntropy(_SoftmaxLoss):
 
     def _grad_hess(self, y, raw):
         k = raw.shape[1]
+        if y.ndim == 2:
+            grad, hess = soft_cross_entropy_grad_hess(self._weighted_target(y), raw)
+            hess *= self._hessian_factor(k)
+            return grad, hess
         p, _, columns = _class_major_softmax(raw, y)  # (k, n)
         one_minus_p_true = _other_classes_mass(p, y, columns)
         eps = self.label_smoothing
@@ -200,7 +222,10 @@ class SoftmaxCrossEntropy(_SoftmaxLoss):
 
     def _init_score(self, y, weight):
         k = self.n_outputs_for(y)
-        totals = self._class_totals(y, weight, k)
+        if y.ndim == 2:
+            totals = y.sum(axis=0) if weight is None else weight @ y
+        else:
+            totals = self._class_totals(y, weight, k)
         c = self._class_weight_for(k)
         eps = self.label_smoothing
         target = (1.0 - eps) * c * totals + (eps / k) * c * totals.sum()

@@ -16,8 +16,10 @@ from sklearn.utils.validation import column_or_1d
 from .._dropin import (
     LossClassifierMixin,
     classification_loss,
+    loss_class,
     loss_task,
     losses_for,
+    takes_probability_targets,
 )
 from .._dropin import needs_probabilities as _needs_probabilities
 from ..losses.base import Loss
@@ -25,6 +27,9 @@ from ._base import (
     _COMMON_PARAMS_DOC,
     _BoostLossModel,
 )
+
+# losses that also take (n, k) probability targets
+_DISTRIBUTION_LOSSES = ("kl_divergence", "softmax_cross_entropy")
 
 
 class BoostLossRegressor(RegressorMixin, _BoostLossModel):
@@ -36,12 +41,23 @@ class BoostLossRegressor(RegressorMixin, _BoostLossModel):
         A regression loss by name or alias (``bl.available_losses()``), or a loss instance:
         squared_error, absolute_error, huber, smooth_l1, pseudo_huber, log_cosh, fair,
         expectile, quantile (one level or a list: ``predict`` then returns (n, q)),
-        poisson, gamma, tweedie (``predict`` returns the mean: ``exp(raw)``).
+        poisson, gamma, tweedie (``predict`` returns the mean: ``exp(raw)``), ghm_regression.
+
+        Probability targets (soft labels: distillation from a teacher, crowd votes) are a
+        regression-style fit, since class labels are not what they are: ``kl_divergence``
+        or ``logistic`` with ``loss_params={"soft_labels": True}`` for y (n,) in [0, 1],
+        ``kl_divergence`` or ``softmax_cross_entropy`` for y (n, k) with rows on the
+        simplex. ``predict`` then returns probabilities, (n,) or (n, k).
     """
 
     __doc__ = (__doc__ or "") + _COMMON_PARAMS_DOC
     _estimator_name = "BoostLossRegressor"
-    _y_checks: dict[str, Any] = dict(y_numeric=True, multi_output=False)
+
+    @property
+    def _y_checks(self) -> dict[str, Any]:
+        cls = loss_class(self.loss)
+        # (n, k) probability targets pass scikit-learn's y checks as multi-output y
+        return dict(y_numeric=True, multi_output=cls is not None and cls.name in _DISTRIBUTION_LOSSES)
 
     def __init__(
         self,
@@ -99,24 +115,37 @@ class BoostLossRegressor(RegressorMixin, _BoostLossModel):
                 f"{', '.join(losses_for('regression'))}."
             )
         loss = self._build_loss(self.loss)
+        if loss.name == "softmax_cross_entropy":
+            if np.ndim(y) != 2:
+                raise ValueError(
+                    "BoostLossRegressor: softmax_cross_entropy takes (n, k) probability "
+                    "targets here; for class labels use BoostLossClassifier."
+                )
+            return loss.validate_labels(y), loss, None
+        if takes_probability_targets(loss):
+            return loss.validate_labels(y), loss, None
         if loss.task != "regression":
             raise ValueError(
                 f"BoostLossRegressor: loss {loss.name!r} is a {loss.task} classification "
                 f"loss, not a regression loss. Regression losses: "
                 f"{', '.join(losses_for('regression'))}. For class labels use "
-                "BoostLossClassifier."
+                "BoostLossClassifier; for probability targets kl_divergence or logistic "
+                "with loss_params={'soft_labels': True}."
             )
         return loss.validate_labels(y), loss, None
 
     def _prepare_eval_target(self, y, index, loss):
-        y = column_or_1d(np.asarray(y, dtype=np.float64), warn=True)
+        y = np.asarray(y, dtype=np.float64)
+        if not (y.ndim == 2 and loss.name in _DISTRIBUTION_LOSSES):
+            y = column_or_1d(y, warn=True)
         try:
             return loss.validate_labels(y)
         except ValueError as exc:
             raise ValueError(f"eval_set[{index}]: {exc}") from None
 
     def predict(self, X) -> np.ndarray:
-        """``loss.transform(raw)``: shape (n,), or (n, q) for quantile with q levels."""
+        """``loss.transform(raw)``: shape (n,), or (n, q) for quantile with q levels, or
+        probabilities (n,) / (n, k) for probability targets."""
         return self._predict_engine(X, "response")
 
 
@@ -129,11 +158,13 @@ class BoostLossClassifier(LossClassifierMixin, ClassifierMixin, _BoostLossModel)
     loss : str or Loss, default="auto"
         "auto" (logistic for two classes, softmax_cross_entropy for more,
         multilabel_logistic for a 0/1 indicator matrix y), or a loss by name or alias:
-        binary (logistic, focal, squared_hinge, smooth_hinge, dice, tversky), multiclass
-        (softmax_cross_entropy, softmax_focal; also fine for two classes) or multilabel
-        (multilabel_logistic). The margin losses squared_hinge and smooth_hinge give no
-        probabilities: ``predict`` uses the sign of the margin and ``predict_proba`` is not
-        available.
+        binary (logistic, focal, ghm_logistic, squared_hinge, smooth_hinge, dice, tversky,
+        kl_divergence), multiclass (softmax_cross_entropy, softmax_focal, multiclass_hinge;
+        also fine for two classes) or multilabel (multilabel_logistic, per-label
+        ``pos_weight``). The margin losses squared_hinge, smooth_hinge and multiclass_hinge
+        give no probabilities: ``predict`` uses the sign or the argmax of the margins and
+        ``predict_proba`` is not available. Probability targets (soft labels) are not class
+        labels: fit them with ``BoostLossRegressor`` (kl_divergence, soft-label logistic).
     """
 
     __doc__ = (__doc__ or "") + _COMMON_PARAMS_DOC + """

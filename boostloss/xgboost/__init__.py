@@ -75,7 +75,7 @@ from typing import Any
 
 import numpy as np
 
-from .._adapter import lazy_attributes
+from .._adapter import PreparedTarget, lazy_attributes
 from ..losses.base import Loss
 from ..registry import get_loss, resolve_loss
 from ._callables import (
@@ -209,9 +209,16 @@ def _json_default(value):
     raise TypeError(f"cannot store {value!r} in the booster attributes")
 
 
-def _set_output_count(params: dict, loss: Loss, n_outputs: int) -> None:
-    """num_class / num_target for the loss, checked against what the user passed."""
-    if loss.output_kind == "multiclass":
+def _set_output_count(params: dict, loss: Loss, target: PreparedTarget) -> None:
+    """num_class / num_target for the loss, checked against what the user passed.
+
+    (n, k) probability targets take num_target: XGBoost accepts 2-D labels only for
+    multi-target models, which grow the same one tree per output and round as num_class.
+    """
+    n_outputs = target.n_outputs
+    if target.distribution:
+        key, other = "num_target", "num_class"
+    elif loss.output_kind == "multiclass":
         key, other = "num_class", "num_target"
     elif loss.is_multi_output:
         key, other = "num_target", "num_class"
@@ -376,7 +383,7 @@ def train(
             )
     base_objective = XGBoostObjective(loss_obj)
     target = base_objective._target(dtrain)
-    _set_output_count(params, loss_obj, target.n_outputs)
+    _set_output_count(params, loss_obj, target)
 
     init: float | np.ndarray | None = None
     if xgb_model is not None:

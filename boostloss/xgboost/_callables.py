@@ -88,7 +88,7 @@ def _as_raw(loss: Loss, predt: np.ndarray, target: PreparedTarget) -> np.ndarray
         raise ValueError(
             f"{loss.name}: got margins for {predt.shape[0]} rows but the DMatrix has {n} labels."
         )
-    if not loss.is_multi_output:
+    if not (loss.is_multi_output or target.distribution):
         if k != 1:
             raise ValueError(
                 f"{loss.name} is a single-output loss but the booster has {k} outputs per row. "
@@ -97,7 +97,8 @@ def _as_raw(loss: Loss, predt: np.ndarray, target: PreparedTarget) -> np.ndarray
         return predt.reshape(n)
     needed = target.n_outputs
     if k == 1:
-        setting = "num_class" if loss.output_kind == "multiclass" else "num_target"
+        multiclass = loss.output_kind == "multiclass" and not target.distribution
+        setting = "num_class" if multiclass else "num_target"  # 2-D labels need num_target
         raise ValueError(
             f"{loss.name} needs {needed} outputs per row but the booster has 1. Set "
             f"params['{setting}'] = {needed} (boostloss.xgboost.train does this for you)."
