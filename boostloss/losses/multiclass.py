@@ -16,6 +16,7 @@ from .._validation import MAX_CLASSES, check_number_param, check_weights_param, 
 from ..links import SoftmaxLink
 from ._labels import class_labels
 from .base import Loss
+from .binary import MAX_FOCAL_GAMMA
 from .soft import ProbabilityTargets, soft_cross_entropy, soft_cross_entropy_grad_hess
 
 __all__ = ["SoftmaxCrossEntropy", "SoftmaxFocal"]
@@ -258,7 +259,8 @@ class SoftmaxCrossEntropy(ProbabilityTargets, _SoftmaxLoss):
 class SoftmaxFocal(_SoftmaxLoss):
     """Multiclass focal loss on softmax probabilities (Lin et al., 2017).
 
-    Domain: y in 0..k-1, raw (n, k). Link: softmax. Parameters: ``gamma`` >= 0,
+    Domain: y in 0..k-1, raw (n, k). Link: softmax. Parameters: ``gamma`` in [0, 100]
+    (as for binary focal: (1 - t)^gamma must not vanish in float32 at the start),
     ``class_weight`` None or k non-negative numbers, ``n_classes`` (optional).
 
     With p = softmax(raw), t = p_{y} (true-class probability), c = class_weight[y],
@@ -283,7 +285,7 @@ class SoftmaxFocal(_SoftmaxLoss):
     hessian_type = "surrogate"
 
     def __init__(self, *, gamma: float = 2.0, class_weight=None, n_classes: int | None = None):
-        self.gamma = check_number_param("gamma", gamma, low=0.0)
+        self.gamma = check_number_param("gamma", gamma, low=0.0, high=MAX_FOCAL_GAMMA)
         self._init_classes(class_weight, n_classes)
 
     def _pieces(self, y, raw):
