@@ -2,8 +2,30 @@
 
 The adapters call a loss once per boosting round on every row, so they validate labels
 and weights once per dataset (``PreparedTarget``, cached per dataset object) and then call
-the loss's private ``_weighted_grad_hess`` on the engine's raw scores. Engines exchange
-float32; a gradient or Hessian that does not fit float32 is an error, never a silent inf.
+the loss's private ``_weighted_grad_hess`` on the engine's raw scores.
+
+The engine guard (``guard_engine_arrays``): what the engines receive
+------------------------------------------------------------------------
+Both engines store gradients and Hessians in float32. The loss contract (finite grad,
+hess > 0) must hold for *those* arrays, not only for the float64 values before the cast, so
+every objective callable passes the exact arrays it hands the engine (float32, final layout)
+through ``guard_engine_arrays``, whose semantics are (a compiled kernel that writes float32
+directly must do the same):
+
+1. NaN in grad or hess: ValueError (the loss is undefined there, e.g. inputs far outside
+   the documented range). Checked by min/max reductions, which propagate NaN.
+2. A value beyond float32's range (|v| > 3.4e38, i.e. inf after the cast): ValueError
+   saying it is too large for float32, never a silent inf.
+3. A negative Hessian: ValueError (no loss may return one; it would be a bug).
+4. A Hessian below ``FLOAT32_TINY`` (1.18e-38, the smallest positive normal float32),
+   i.e. a positive value that underflowed to 0 or to a subnormal in the cast, or the 0 of a
+   zero-weight row: raised to ``FLOAT32_TINY`` in place. Documented floor, not an error:
+   the true value is positive and below anything float32 can hold (poisson at raw = -300,
+   logistic at |raw| >= 104); a zero-weight row keeps a zero gradient, so its Hessian
+   only has to be positive, and 1.18e-38 cannot move a leaf.
+
+Cost: four reductions over float32 arrays (no temporaries); the floor runs only when the
+minimum Hessian is below ``FLOAT32_TINY``.
 """
 
 from __future__ import annotations
@@ -17,10 +39,20 @@ import numpy as np
 from ._validation import check_sample_weight
 from .losses.base import Loss
 
-__all__ = ["PreparedTarget", "prepare_target", "check_float32_range", "TargetCache",
-           "wrong_route", "lazy_attributes"]
+__all__ = [
+    "PreparedTarget",
+    "prepare_target",
+    "guard_engine_arrays",
+    "check_float32_range",
+    "TargetCache",
+    "FLOAT32_MAX",
+    "FLOAT32_TINY",
+    "wrong_route",
+    "lazy_attributes",
+]
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
+FLOAT32_TINY = float(np.finfo(np.float32).tiny)
 
 
 @dataclass(frozen=True)
@@ -82,19 +114,44 @@ class TargetCache:
         self._fallback.clear()
 
 
-def check_float32_range(loss: Loss, grad: np.ndarray, hess: np.ndarray) -> None:
-    """Raise if grad/hess overflow float32, the precision the engines store them in."""
+def guard_engine_arrays(loss: Loss, grad: np.ndarray, hess: np.ndarray) -> None:
+    """Enforce the engine guard (module docstring) on the arrays handed to the engine.
+
+    Raises ValueError for NaN, values beyond float32's range and negative Hessians; raises
+    Hessians below ``FLOAT32_TINY`` to it, in place (``hess`` must be writable).
+    """
     if grad.size == 0:
         return
-    # three reductions, no temporary; a nan propagates into them and fails the test below
-    largest = max(float(np.max(grad)), -float(np.min(grad)), float(np.max(hess)))
+    with np.errstate(invalid="ignore"):
+        grad_low, grad_high = float(np.min(grad)), float(np.max(grad))
+        hess_low, hess_high = float(np.min(hess)), float(np.max(hess))
+    if np.isnan(grad_low + grad_high + hess_low + hess_high):
+        which = "gradient" if np.isnan(grad_low + grad_high) else "Hessian"
+        raise ValueError(
+            f"{loss.name}: the {which} is NaN for some rows, so the loss is undefined at those "
+            "raw scores and labels (they lie outside its documented range). Check the labels' "
+            "scale, lower the learning rate, or set max_delta_step."
+        )
+    largest = max(-grad_low, grad_high, hess_high)
     if not largest <= FLOAT32_MAX:
         raise ValueError(
-            f"{loss.name}: gradient or Hessian of size {largest:.3g} overflows float32 (max "
-            f"{FLOAT32_MAX:.3g}), which the engine stores them in. For log-link losses this "
-            "means raw scores above ~88: lower the learning rate, set max_delta_step, or check "
-            "the labels' scale."
+            f"{loss.name}: a gradient or Hessian is too large for float32 (beyond "
+            f"{FLOAT32_MAX:.3g}), the precision the engine stores them in. For log-link losses "
+            "this means raw scores above ~88: lower the learning rate, set max_delta_step, or "
+            "check the labels' scale."
         )
+    if hess_low < FLOAT32_TINY:
+        if hess_low < 0:
+            raise ValueError(
+                f"{loss.name}: negative Hessian {hess_low:.3g}; the loss contract forbids it "
+                "(please report this as a bug with the inputs)."
+            )
+        np.maximum(hess, np.float32(FLOAT32_TINY), out=hess)
+
+
+def check_float32_range(loss: Loss, grad: np.ndarray, hess: np.ndarray) -> None:
+    """Deprecated name of ``guard_engine_arrays`` (kept for callers on other branches)."""
+    guard_engine_arrays(loss, grad, hess)
 
 
 _RIGHT_ROUTES = {

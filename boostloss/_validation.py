@@ -274,5 +274,8 @@ def check_sample_weight(sample_weight, n_samples: int) -> np.ndarray | None:
             f"values (minimum {float(weight.min())!r})."
         )
     if n_samples > 0 and not np.any(weight > 0):
-        raise ValueError("sample_weight sums to zero: at least one sample needs a positive weight.")
+        raise ValueError(
+            "sample_weight sums to zero: at least one sample needs a positive weight (note that "
+            "the engines store weights in float32, where values below 1.4e-45 become 0)."
+        )
     return weight

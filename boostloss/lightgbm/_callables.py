@@ -11,7 +11,8 @@ pickles) that turn LightGBM's signature into the loss's private fast path
 - ``preds`` is float64, shape (n,) or, for multiclass, (n, k) (a Fortran-ordered view of
   LightGBM's class-major buffer). grad/hess go back as float32 in the layout LightGBM copies
   without conversion: 1-D contiguous, or (n, k) Fortran-ordered (LightGBM ravels in "F" order).
-- A grad/hess that does not fit float32 is a ValueError (``check_float32_range``).
+- grad/hess pass the engine guard (``boostloss._adapter.guard_engine_arrays``): NaN or a
+  value beyond float32 is a ValueError, a Hessian that underflowed float32 is floored.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .._adapter import PreparedTarget, check_float32_range, prepare_target, wrong_route
+from .._adapter import PreparedTarget, guard_engine_arrays, prepare_target, wrong_route
 from ..links import IdentityLink
 from ..losses.base import Loss
 from ._engine import dataset_label, dataset_weight, require_lightgbm
@@ -126,14 +127,14 @@ def check_raw_shape(loss: Loss, target: PreparedTarget, raw: np.ndarray, where: 
 
 
 def engine_grad_hess(loss: Loss, target: PreparedTarget, raw: np.ndarray):
-    """grad/hess for LightGBM: weights multiplied in, float32-range checked, float32 layout."""
+    """grad/hess for LightGBM: weights multiplied in, float32 in LightGBM's layout, guarded."""
     # The compiled kernels run on one thread by default (boostloss.losses._compiled), so they do
     # not fight LightGBM's OpenMP pool inside this callback.
     # float32 in LightGBM's layout (it ravels 2-D buffers in Fortran order) saves its copy
     grad, hess = loss._weighted_grad_hess(
         target.labels, raw, target.weight, np.float32, "F" if raw.ndim == 2 else "C"
     )
-    check_float32_range(loss, grad, hess)
+    guard_engine_arrays(loss, grad, hess)
     return grad, hess
 
 
@@ -158,6 +159,18 @@ class _LossCallable:
         _LossCallable.__init__(self, state["loss"])
 
 
+def _refuse_missing_labels(loss: Loss, target: PreparedTarget) -> None:
+    """A Dataset built without ``label=`` reaches the objective with labels of 0 (LightGBM
+    fills them in and keeps no record of their absence), so all-zero training labels are
+    refused: a model of them learns nothing either way."""
+    if target.n_samples and not np.any(target.labels):
+        raise ValueError(
+            f"{loss.name}: every training label is 0. A lightgbm.Dataset built without label= "
+            "looks like this (LightGBM fills in zeros): pass lgb.Dataset(X, label=y). If the "
+            "labels really are all 0, there is nothing to learn."
+        )
+
+
 class LightGBMObjective(_LossCallable):
     """``params["objective"] = LightGBMObjective(loss)``: (preds, train_data) -> (grad, hess).
 
@@ -169,9 +182,13 @@ class LightGBMObjective(_LossCallable):
     def __init__(self, loss: Loss) -> None:
         check_engine_loss(loss, "objective")
         super().__init__(loss)
+        self._checked: PreparedTarget | None = None
 
     def __call__(self, preds: np.ndarray, train_data):
         target = self._targets.for_dataset(train_data)
+        if target is not getattr(self, "_checked", None):  # (unpickling skips __init__)
+            _refuse_missing_labels(self.loss, target)
+            self._checked = target
         raw = np.asarray(preds, dtype=np.float64)
         check_raw_shape(self.loss, target, raw, "the training data")
         return engine_grad_hess(self.loss, target, raw)

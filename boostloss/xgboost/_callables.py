@@ -18,7 +18,7 @@ import numpy as np
 from .._adapter import (
     PreparedTarget,
     TargetCache,
-    check_float32_range,
+    guard_engine_arrays,
     prepare_target,
     wrong_route,
 )
@@ -126,12 +126,12 @@ def _as_raw(loss: Loss, predt: np.ndarray, target: PreparedTarget) -> np.ndarray
 
 def _engine_arrays(loss: Loss, grad: np.ndarray, hess: np.ndarray, shape) -> tuple:
     """float32 C-contiguous grad/hess shaped like XGBoost's predt (no copy when they already
-    are); a value beyond float32 range (inf after the cast) is an error."""
-    check_float32_range(loss, grad, hess)
-    return (
-        np.ascontiguousarray(grad, dtype=np.float32).reshape(shape),
-        np.ascontiguousarray(hess, dtype=np.float32).reshape(shape),
-    )
+    are), checked by the engine guard (``boostloss._adapter``) as XGBoost will receive them."""
+    with np.errstate(over="ignore"):  # beyond float32 -> inf, reported by the guard
+        grad = np.ascontiguousarray(grad, dtype=np.float32).reshape(shape)
+        hess = np.ascontiguousarray(hess, dtype=np.float32).reshape(shape)
+    guard_engine_arrays(loss, grad, hess)
+    return grad, hess
 
 
 def _weight_vector(sample_weight) -> np.ndarray | None:
