@@ -45,6 +45,7 @@ __all__ = [
     "guard_engine_arrays",
     "check_float32_range",
     "TargetCache",
+    "same_contents",
     "FLOAT32_MAX",
     "FLOAT32_TINY",
     "wrong_route",
@@ -88,30 +89,75 @@ def prepare_target(loss: Loss, labels, weight=None) -> PreparedTarget:
     return PreparedTarget(labels=y, weight=w, n_outputs=loss.n_outputs_for(y), distribution=distribution)
 
 
+def _libc_memcmp():
+    try:
+        import ctypes
+        import ctypes.util
+
+        library = ctypes.CDLL(ctypes.util.find_library("c") or None)
+        memcmp = library.memcmp
+        memcmp.argtypes = (ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t)
+        memcmp.restype = ctypes.c_int
+        return memcmp
+    except Exception:  # pragma: no cover - no C library reachable: numpy comparison instead
+        return None
+
+
+_MEMCMP = _libc_memcmp()
+
+
+def same_contents(first: np.ndarray, second: np.ndarray) -> bool:
+    """Byte-for-byte equality of two arrays; memcmp when possible (no temporary, memory
+    speed: ~0.05 ms for 400k float32) since it runs every boosting round."""
+    if first.shape != second.shape or first.dtype != second.dtype:
+        return False
+    if first.size == 0:
+        return True
+    if (_MEMCMP is None or not first.flags.c_contiguous or not second.flags.c_contiguous):
+        return bool(np.array_equal(first, second))
+    return _MEMCMP(first.ctypes.data, second.ctypes.data, first.nbytes) == 0
+
+
 class TargetCache:
-    """Per-dataset cache of ``PreparedTarget`` keyed by the dataset object (weakly held)."""
+    """Per-dataset cache of ``PreparedTarget`` keyed by the dataset object (weakly held).
+
+    ``fields`` (optional) returns the dataset's current label and weight arrays (views are
+    fine); an entry is reused only while they hold the same bytes as when it was built, so
+    ``set_weight`` / ``set_label`` on a dataset between calls is noticed.
+    """
 
     def __init__(self) -> None:
         self._entries: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-        self._fallback: dict[int, tuple[object, PreparedTarget]] = {}
+        self._fallback: dict[int, tuple[object, tuple, PreparedTarget]] = {}
 
-    def get(self, dataset, build) -> PreparedTarget:
+    def get(self, dataset, build, fields=None) -> PreparedTarget:
+        current = tuple(fields()) if fields is not None else ()
         try:
             entry = self._entries.get(dataset)
         except TypeError:  # not weak-referenceable: keep a strong reference instead
             held = self._fallback.get(id(dataset))
-            if held is None or held[0] is not dataset:
-                held = (dataset, build())
+            if held is None or held[0] is not dataset or not _unchanged(held[1], current):
+                held = (dataset, _snapshot(current), build())
                 self._fallback[id(dataset)] = held
-            return held[1]
-        if entry is None:
-            entry = build()
+            return held[2]
+        if entry is None or not _unchanged(entry[0], current):
+            entry = (_snapshot(current), build())
             self._entries[dataset] = entry
-        return entry
+        return entry[1]
 
     def clear(self) -> None:
         self._entries = weakref.WeakKeyDictionary()
         self._fallback.clear()
+
+
+def _snapshot(arrays: tuple) -> tuple:
+    return tuple(np.array(a, copy=True) for a in arrays)
+
+
+def _unchanged(snapshot: tuple, current: tuple) -> bool:
+    return len(snapshot) == len(current) and all(
+        same_contents(old, np.asarray(new)) for old, new in zip(snapshot, current, strict=True)
+    )
 
 
 def guard_engine_arrays(loss: Loss, grad: np.ndarray, hess: np.ndarray) -> None:

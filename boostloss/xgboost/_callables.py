@@ -39,6 +39,7 @@ __all__ = [
     "RefitMetric",
     "refit_callback",
     "dmatrix_target",
+    "dmatrix_fields",
     "import_xgboost",
 ]
 
@@ -73,6 +74,31 @@ def dmatrix_target(loss: Loss, dmatrix) -> PreparedTarget:
         labels = labels.reshape(n, -1)  # older xgboost returns 2-D labels flattened
     weight = dmatrix.get_weight()
     return prepare_target(loss, labels, weight if weight.size else None)
+
+
+def _float_info_view(dmatrix, field: str) -> np.ndarray:
+    """A DMatrix float field (label, weight) as a read-only view of XGBoost's own buffer:
+    no copy, unlike ``get_float_info``; used only to notice changes between rounds."""
+    import ctypes
+
+    from xgboost.core import _LIB, _check_call, c_str
+
+    length = ctypes.c_uint64()
+    pointer = ctypes.POINTER(ctypes.c_float)()
+    _check_call(_LIB.XGDMatrixGetFloatInfo(dmatrix.handle, c_str(field), ctypes.byref(length),
+                                           ctypes.byref(pointer)))
+    if not length.value:
+        return np.empty(0, dtype=np.float32)
+    return np.ctypeslib.as_array(pointer, shape=(length.value,))
+
+
+def dmatrix_fields(dmatrix) -> tuple[np.ndarray, np.ndarray]:
+    """The DMatrix's current labels and weights (float32), to check a cached validation
+    against: ``set_weight`` / ``set_label`` after the first round must not be missed."""
+    try:
+        return _float_info_view(dmatrix, "label"), _float_info_view(dmatrix, "weight")
+    except (ImportError, AttributeError):  # private API moved: copies instead
+        return dmatrix.get_label(), dmatrix.get_weight()
 
 
 def _as_raw(loss: Loss, predt: np.ndarray, target: PreparedTarget) -> np.ndarray:
@@ -166,7 +192,9 @@ class _LossCallable(_PicklesOnlyTheLoss):
         self._targets = TargetCache()
 
     def _target(self, dmatrix) -> PreparedTarget:
-        return self._targets.get(dmatrix, lambda: dmatrix_target(self.loss, dmatrix))
+        return self._targets.get(
+            dmatrix, lambda: dmatrix_target(self.loss, dmatrix), lambda: dmatrix_fields(dmatrix)
+        )
 
 
 class XGBoostObjective(_LossCallable):
