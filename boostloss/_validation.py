@@ -19,6 +19,7 @@ __all__ = [
     "check_bool_param",
     "format_list",
     "check_finite",
+    "check_fits_float32",
     "check_sample_weight",
     "check_number_param",
     "check_levels_param",
@@ -161,6 +162,32 @@ def check_weights_param(name: str, value: Sequence[float] | np.ndarray | None) -
     if not np.any(weights > 0):
         raise ValueError(f"{name} must have at least one positive entry, got {_short_repr(value)}.")
     return weights
+
+
+def check_fits_float32(name: str, exact: np.ndarray) -> np.ndarray:
+    """``exact`` (float64) as float32, the precision the engines store labels, weights and
+    features in; ValueError for a finite value beyond float32's range, or a positive value
+    that rounds to 0 (the cast would make them inf or 0 and a later check would misname
+    them as "NaN or inf" or "sums to zero")."""
+    with np.errstate(over="ignore", under="ignore"):
+        array = exact.astype(np.float32)
+    overflowed = np.isinf(array) & np.isfinite(exact)
+    if np.any(overflowed):
+        first = float(exact[overflowed].flat[0])
+        raise ValueError(
+            f"{name}: {np.count_nonzero(overflowed):,} finite values are too large for float32 "
+            f"(e.g. {first:.6g}; float32 holds up to 3.4e38), which the engines store {name} "
+            f"in. Rescale the {name}."
+        )
+    vanished = (array == 0) & (exact > 0)
+    if np.any(vanished):
+        first = float(exact[vanished].flat[0])
+        raise ValueError(
+            f"{name}: {np.count_nonzero(vanished):,} positive values are too small for float32 "
+            f"(e.g. {first:.3g}; float32's smallest positive value is 1.4e-45) and would be 0 "
+            f"in the engines. Rescale the {name} (only their ratios matter for weights)."
+        )
+    return array
 
 
 def check_finite(name: str, array: np.ndarray) -> None:

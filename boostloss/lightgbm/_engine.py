@@ -158,25 +158,7 @@ def engine_float32(values, name: str = "labels") -> np.ndarray | None:
     """
     if values is None:
         return None
-    from .._validation import as_float_array
+    from .._validation import as_float_array, check_fits_float32
 
-    exact = as_float_array(name, values, check_values=False)
-    with np.errstate(over="ignore"):
-        array = exact.astype(np.float32)
-    overflowed = np.isinf(array) & np.isfinite(exact)
-    if np.any(overflowed):
-        first = float(exact[overflowed].flat[0])
-        raise ValueError(
-            f"{name}: {np.count_nonzero(overflowed):,} finite values are too large for float32 "
-            f"(e.g. {first:.6g}; float32 holds up to 3.4e38), which LightGBM stores {name} in. "
-            f"Rescale the {name}."
-        )
-    vanished = (array == 0) & (exact > 0)
-    if np.any(vanished):
-        first = float(exact[vanished].flat[0])
-        raise ValueError(
-            f"{name}: {np.count_nonzero(vanished):,} positive values are too small for float32 "
-            f"(e.g. {first:.3g}; float32's smallest positive value is 1.4e-45) and would be 0 "
-            f"in LightGBM. Rescale the {name} (only their ratios matter for weights)."
-        )
+    array = check_fits_float32(name, as_float_array(name, values, check_values=False))
     return array.astype(np.float64)

@@ -379,6 +379,17 @@ def train_booster(
             callbacks=all_callbacks,
             **engine_kwargs,
         )
+    except lgb.basic.LightGBMError as exc:
+        if "num_features()) > (0)" not in str(exc):
+            raise
+        # With a custom objective LightGBM re-creates its tree learner, which aborts when no
+        # feature survived binning (every column constant 0 / trivial); say what it means.
+        raise ValueError(
+            "LightGBM found no usable feature in the training data (every column is constant, "
+            "e.g. all zeros, so it is dropped when binned): no tree can split, and with a "
+            "custom objective LightGBM refuses to train. Check X (or use the loss's "
+            "init_score as a constant prediction)."
+        ) from None
     finally:
         for dataset, original, start in plans:
             if start is not None:
