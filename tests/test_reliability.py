@@ -295,12 +295,12 @@ def test_softmax_losses_keep_relative_precision_near_certainty():
         one_minus_t = others / (1.0 + others)
         log_t = -np.log1p(others)
         raw = np.array([[a, 0.0, 0.0]])
-        assert cross_entropy(y, raw)[0] == pytest.approx(-log_t, rel=1e-12)
-        assert focal(y, raw)[0] == pytest.approx(-(one_minus_t**2) * log_t, rel=1e-12)
+        assert cross_entropy(y, raw)[0] == pytest.approx(-log_t, rel=1e-12, abs=0)
+        assert focal(y, raw)[0] == pytest.approx(-(one_minus_t**2) * log_t, rel=1e-12, abs=0)
         grad, _ = focal.grad_hess(y, raw)
         ratio = (1 - one_minus_t) * log_t / one_minus_t
         expected = -(one_minus_t**2) * (1 - 2 * ratio) * one_minus_t
-        assert grad[0, 0] == pytest.approx(expected, rel=1e-9)
+        assert grad[0, 0] == pytest.approx(expected, rel=1e-9, abs=0)
 
 
 # ============================================================== the engine guard
