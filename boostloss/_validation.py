@@ -171,22 +171,18 @@ def check_fits_float32(name: str, exact: np.ndarray) -> np.ndarray:
     them as "NaN or inf" or "sums to zero")."""
     with np.errstate(over="ignore", under="ignore"):
         array = exact.astype(np.float32)
-    overflowed = np.isinf(array) & np.isfinite(exact)
-    if np.any(overflowed):
-        first = float(exact[overflowed].flat[0])
-        raise ValueError(
-            f"{name}: {np.count_nonzero(overflowed):,} finite values are too large for float32 "
-            f"(e.g. {first:.6g}; float32 holds up to 3.4e38), which the engines store {name} "
-            f"in. Rescale the {name}."
-        )
-    vanished = (array == 0) & (exact > 0)
-    if np.any(vanished):
-        first = float(exact[vanished].flat[0])
-        raise ValueError(
-            f"{name}: {np.count_nonzero(vanished):,} positive values are too small for float32 "
-            f"(e.g. {first:.3g}; float32's smallest positive value is 1.4e-45) and would be 0 "
-            f"in the engines. Rescale the {name} (only their ratios matter for weights)."
-        )
+    problems = (
+        (np.isinf(array) & np.isfinite(exact), "finite values are too large for float32",
+         "float32 holds up to 3.4e38", f"which the engines store {name} in"),
+        ((array == 0) & (exact > 0), "positive values are too small for float32",
+         "float32's smallest positive value is 1.4e-45", "and would be 0 in the engines"),
+    )
+    for bad, what, limit, consequence in problems:
+        if np.any(bad):
+            raise ValueError(
+                f"{name}: {np.count_nonzero(bad):,} {what} (e.g. {float(exact[bad].flat[0]):.6g}; "
+                f"{limit}), {consequence}. Rescale the {name}."
+            )
     return array
 
 
