@@ -346,7 +346,9 @@ class Loss(metaclass=_Immutable):
             grad *= column
             hess *= column
             # a tiny positive weight times a tiny Hessian underflows: keep such rows positive
-            np.maximum(hess, MIN_HESSIAN, out=hess, where=column > 0)
+            # (the masked pass runs only when some product is 0: one reduction otherwise)
+            if not hess.min() > 0:
+                np.maximum(hess, MIN_HESSIAN, out=hess, where=column > 0)
         return grad, hess
 
     def _metric(self, y, raw, weight) -> float:
