@@ -94,7 +94,10 @@ def _float_info_view(dmatrix, field: str) -> np.ndarray:
 
 def dmatrix_fields(dmatrix) -> tuple[np.ndarray, np.ndarray]:
     """The DMatrix's current labels and weights (float32), to check a cached validation
-    against: ``set_weight`` / ``set_label`` after the first round must not be missed."""
+    against: ``set_weight`` / ``set_label`` after the first round must not be missed.
+    Not a DMatrix: no fields (``dmatrix_target`` then raises the wrong-API TypeError)."""
+    if not isinstance(dmatrix, import_xgboost().DMatrix):
+        return ()
     try:
         return _float_info_view(dmatrix, "label"), _float_info_view(dmatrix, "weight")
     except (ImportError, AttributeError):  # private API moved: copies instead
