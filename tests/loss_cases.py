@@ -89,7 +89,7 @@ def build(setting) -> bl.Loss:
     targets = params.pop("targets", None)
     loss = bl.get_loss(name, **params)
     if targets is not None:
-        loss.test_targets = targets
+        object.__setattr__(loss, "test_targets", targets)  # a test-only tag (losses are immutable)
     return loss
 
 

@@ -299,6 +299,19 @@ def test_dask_predict_matches_local_and_adapter_predict(client):
                                    bld.predict(model, dX, output="raw").compute(), rtol=1e-12)
 
 
+def test_lightgbm_takes_features_chunked_along_columns(client):
+    # issue 12 item 7: lightgbm.dask asserted (bare AssertionError) on column chunks
+    X, y, w = _make("regression", seed=5)
+    dX, dy, dw = _spread(client, X, y, w)
+    by_columns = dX.rechunk({1: 2})
+    assert len(by_columns.chunks[1]) == 3
+    model = bld.train(client, LGB_PARAMS, by_columns, dy, ROUNDS, loss="squared_error",
+                      backend="lightgbm", sample_weight=dw)
+    reference = bld.train(client, LGB_PARAMS, dX, dy, ROUNDS, loss="squared_error",
+                          backend="lightgbm", sample_weight=dw)
+    np.testing.assert_allclose(model.predict_local(X), reference.predict_local(X), rtol=1e-6)
+
+
 # ----------------------------------------------------------------------------- init scores
 INIT_CASES = [
     ("squared_error", {}, "regression"),

@@ -89,17 +89,17 @@ def test_metric_is_weighted_loss_metric():
     assert value == pytest.approx(bl.get_loss("log_cosh").metric(_f32(y), preds, _f32(w)), rel=1e-12)
 
 
-def test_labels_are_validated_once_per_dataset():
+def test_labels_are_validated_once_per_dataset(monkeypatch):
     X, y = _regression(n=300)
     loss = bl.get_loss("huber")
     calls = []
-    original = loss.validate_labels
+    original = type(loss).validate_labels
 
-    def counting(y_true):
+    def counting(self, y_true):
         calls.append(1)
-        return original(y_true)
+        return original(self, y_true)
 
-    loss.validate_labels = counting
+    monkeypatch.setattr(type(loss), "validate_labels", counting)  # losses are immutable
     dtrain = lgb.Dataset(X, y)
     dvalid = lgb.Dataset(X[:100], y[:100], reference=dtrain)
     lgb.train(

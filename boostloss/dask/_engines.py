@@ -283,6 +283,17 @@ def _column(collection, j: int):
     return collection.iloc[:, j]
 
 
+def _whole_rows(X):
+    """lightgbm.dask needs each row's features in one chunk (it asserts so, with a bare
+    AssertionError): a dask array chunked along columns is rechunked to whole rows (the
+    row partitions, and so the workers' shares, stay as they are)."""
+    import dask.array as da
+
+    if isinstance(X, da.Array) and X.ndim == 2 and len(X.chunks[1]) > 1:
+        return X.rechunk({1: -1})
+    return X
+
+
 def train_lightgbm(
     client, params: dict[str, Any], X, y, sample_weight, loss: Loss, init_score,
     num_boost_round: int,
@@ -297,6 +308,7 @@ def train_lightgbm(
     """
     from ..registry import get_loss
 
+    X = _whole_rows(X)
     n_outputs = _n_outputs(loss, init_score)
     if loss.output_kind in ("multi_quantile", "multilabel"):
         boosters = []

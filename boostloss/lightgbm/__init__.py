@@ -161,7 +161,7 @@ def init_score(loss: str | Loss, dataset_or_labels, sample_weight=None, **loss_p
         target = prepare_target(
             the_loss,
             engine_float32(dataset_label(dataset_or_labels)),
-            engine_float32(dataset_weight(dataset_or_labels)),
+            engine_float32(dataset_weight(dataset_or_labels), "sample weights"),
         )
     else:
         target = prepare_target(the_loss, dataset_or_labels, sample_weight)

@@ -11,7 +11,8 @@ pickles) that turn LightGBM's signature into one call of the loss's compiled ker
 - ``preds`` is float64, shape (n,) or, for multiclass, (n, k) (a Fortran-ordered view of
   LightGBM's class-major buffer). grad/hess go back as float32 in the layout LightGBM copies
   without conversion: 1-D contiguous, or (n, k) Fortran-ordered (LightGBM ravels in "F" order).
-- A grad/hess that does not fit float32 is a ValueError (the kernel counts such values).
+- grad/hess pass the engine guard (``boostloss._adapter.guard_engine_arrays``): NaN or a
+  value beyond float32 is a ValueError, a Hessian that underflowed float32 is floored.
 """
 
 from __future__ import annotations
@@ -126,7 +127,8 @@ def check_raw_shape(loss: Loss, target: PreparedTarget, raw: np.ndarray, where: 
 
 
 def engine_grad_hess(loss: Loss, target: PreparedTarget, raw: np.ndarray):
-    """grad/hess for LightGBM: weights multiplied in, float32-range checked, float32 layout."""
+    """grad/hess for LightGBM: weights multiplied in, float32 in LightGBM's layout, guarded
+    (``float32_grad_hess``: the compiled kernel or the numpy path, then the engine guard)."""
     # The compiled kernels run on the calling thread only (boostloss.losses._compiled), so
     # they do not fight LightGBM's OpenMP pool inside this callback.
     # float32 in LightGBM's layout (it ravels 2-D buffers in Fortran order) saves its copy
@@ -155,6 +157,18 @@ class _LossCallable:
         _LossCallable.__init__(self, state["loss"])
 
 
+def _refuse_missing_labels(loss: Loss, target: PreparedTarget) -> None:
+    """A Dataset built without ``label=`` reaches the objective with labels of 0 (LightGBM
+    fills them in and keeps no record of their absence), so all-zero training labels are
+    refused: a model of them learns nothing either way."""
+    if target.n_samples and not np.any(target.labels):
+        raise ValueError(
+            f"{loss.name}: every training label is 0. A lightgbm.Dataset built without label= "
+            "looks like this (LightGBM fills in zeros): pass lgb.Dataset(X, label=y). If the "
+            "labels really are all 0, there is nothing to learn."
+        )
+
+
 class LightGBMObjective(_LossCallable):
     """``params["objective"] = LightGBMObjective(loss)``: (preds, train_data) -> (grad, hess).
 
@@ -166,9 +180,13 @@ class LightGBMObjective(_LossCallable):
     def __init__(self, loss: Loss) -> None:
         check_engine_loss(loss, "objective")
         super().__init__(loss)
+        self._checked: PreparedTarget | None = None
 
     def __call__(self, preds: np.ndarray, train_data):
         target = self._targets.for_dataset(train_data)
+        if target is not getattr(self, "_checked", None):  # (unpickling skips __init__)
+            _refuse_missing_labels(self.loss, target)
+            self._checked = target
         raw = np.asarray(preds, dtype=np.float64)
         check_raw_shape(self.loss, target, raw, "the training data")
         return engine_grad_hess(self.loss, target, raw)

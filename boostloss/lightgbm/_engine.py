@@ -24,6 +24,8 @@ __all__ = [
     "dataset_weight",
     "dataset_init_score",
     "engine_float32",
+    "is_constructed",
+    "forget_failed_construction",
 ]
 
 # Fallback alias table (lightgbm 4.7), used only if lightgbm's private table is unavailable.
@@ -95,8 +97,26 @@ def _same_value(first, second) -> bool:
         return first is second
 
 
+def is_constructed(dataset) -> bool:
+    """True if the Dataset holds a live C++ handle. A construction LightGBM refused (a fatal
+    parameter check such as max_bin=1) leaves ``_handle`` as a NULL ``c_void_p``: reading
+    any field through it segfaults, so such a Dataset counts as not constructed."""
+    handle = getattr(dataset, "_handle", None)
+    return handle is not None and getattr(handle, "value", handle) is not None
+
+
+def forget_failed_construction(dataset) -> None:
+    """Reset a NULL handle left by a refused construction to None, as before construction,
+    so the Dataset can be used (and constructed) again instead of crashing the process."""
+    handle = getattr(dataset, "_handle", None)
+    if handle is not None and not is_constructed(dataset):
+        dataset._handle = None
+
+
 def dataset_label(dataset):
     """The Dataset's labels (user array before construction, float32 after), or None."""
+    if not is_constructed(dataset):
+        return getattr(dataset, "label", None)
     try:
         return dataset.get_label()
     except Exception:  # unconstructed Dataset without a label raises from get_field
@@ -105,6 +125,8 @@ def dataset_label(dataset):
 
 def dataset_weight(dataset):
     """The Dataset's sample weights, or None."""
+    if not is_constructed(dataset):
+        return getattr(dataset, "weight", None)
     try:
         return dataset.get_weight()
     except Exception:
@@ -113,26 +135,30 @@ def dataset_weight(dataset):
 
 def dataset_init_score(dataset):
     """The Dataset's init_score (an offset set by the user), or None."""
-    try:
-        score = dataset.get_init_score()
-    except Exception:
+    if not is_constructed(dataset):
         score = getattr(dataset, "init_score", None)
+    else:
+        try:
+            score = dataset.get_init_score()
+        except Exception:
+            score = getattr(dataset, "init_score", None)
     if score is None or np.size(score) == 0:
         return None
     return score
 
 
-def engine_float32(values) -> np.ndarray | None:
+def engine_float32(values, name: str = "labels") -> np.ndarray | None:
     """Labels/weights as LightGBM stores them: float32, then float64 for the math.
 
     ``lgb.Dataset`` keeps labels and weights in float32 and native objectives compute with
     those values; rounding here the same way makes custom and native objectives see
-    identical labels (parity to the last bit).
+    identical labels (parity to the last bit). A finite value beyond float32's range, or a
+    positive weight that rounds to 0, is a ValueError that says so (the cast would turn them
+    into inf or 0, and a later check would call them "NaN or inf" or "sums to zero").
     """
     if values is None:
         return None
-    try:
-        array = np.asarray(values, dtype=np.float32)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"labels/weights must be numeric, could not convert them: {exc}") from None
+    from .._validation import as_float_array, check_fits_float32
+
+    array = check_fits_float32(name, as_float_array(name, values, check_values=False))
     return array.astype(np.float64)

@@ -111,7 +111,7 @@ def train_per_output(
     if loss.output_kind == "multilabel":
         mapping = label_matrix_datasets(lgb, loss, train_set, valid_sets)
         full_target = prepare_target(
-            loss, engine_float32(mapping[id(train_set)][1]), engine_float32(dataset_weight(train_set))
+            loss, engine_float32(mapping[id(train_set)][1]), engine_float32(dataset_weight(train_set), "sample weights")
         )
         k = full_target.n_outputs
         column_train = mapping[id(train_set)][0]

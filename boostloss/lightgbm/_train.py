@@ -45,6 +45,8 @@ from ._engine import (
     dataset_weight,
     engine_float32,
     find_param,
+    forget_failed_construction,
+    is_constructed,
     pop_param,
     require_lightgbm,
 )
@@ -92,6 +94,28 @@ def metric_is_off(value) -> bool:
     return all(str(v).strip().lower() in ("", "none", "null", "na", "custom") for v in values)
 
 
+def _refuse_random_forest(params: dict) -> None:
+    key, boosting = find_param(params, "boosting")
+    if boosting is not None and str(boosting).strip().lower() in ("rf", "random_forest"):
+        raise ValueError(
+            f"params[{key!r}] = {boosting!r}: LightGBM's random-forest mode takes only built-in "
+            "objectives (it refuses custom ones and any init_score), so a boostloss loss cannot "
+            "train in it. Use boosting='gbdt' with bagging_fraction / feature_fraction, or "
+            "lgb.train with a built-in objective for a random forest."
+        )
+
+
+def _default_no_feature_pre_filter(params: dict, train_set) -> None:
+    """feature_pre_filter=False unless given (the scikit-learn estimators' workaround): with a
+    custom objective LightGBM re-initialises its tree learner and aborts ("Check failed:
+    num_features > 0") when pre-filtering dropped every feature (1-2 rows, constant
+    features; LightGBM issue #5667). Unfiltered features that cannot split change no tree.
+    Only for a Dataset not yet constructed (its feature filter is fixed at construction)."""
+    key, _ = find_param(params, "feature_pre_filter")
+    if key is None and not is_constructed(train_set):
+        params["feature_pre_filter"] = False
+
+
 def prepare_call(params, train_set, valid_sets, valid_names, early_stopping_rounds, engine_kwargs):
     """Common argument checks; returns (params copy, valid list, names, early stopping rounds)."""
     lgb = require_lightgbm()
@@ -116,6 +140,8 @@ def prepare_call(params, train_set, valid_sets, valid_names, early_stopping_roun
                 "start from LightGBM's raw scores without the boostloss intercept and leaf "
                 "renewal state. Train the full model in one call."
             )
+    _refuse_random_forest(params)
+    _default_no_feature_pre_filter(params, train_set)
     valid_list = _as_list(valid_sets)
     lgb_type = lgb.Dataset
     for i, dataset in enumerate(valid_list):
@@ -145,7 +171,7 @@ def prepare_call(params, train_set, valid_sets, valid_names, early_stopping_roun
 def dataset_target(loss: Loss, dataset, labels=None) -> PreparedTarget:
     """Validated labels/weights of a Dataset, float32-rounded as LightGBM stores them."""
     raw_labels = dataset_label(dataset) if labels is None else labels
-    return prepare_target(loss, engine_float32(raw_labels), engine_float32(dataset_weight(dataset)))
+    return prepare_target(loss, engine_float32(raw_labels), engine_float32(dataset_weight(dataset), "sample weights"))
 
 
 def _offset_matrix(offset, n: int, k: int) -> np.ndarray:
@@ -162,10 +188,12 @@ def _set_init_score(dataset, values) -> None:
 
 
 def _restore_init_score(dataset, original) -> None:
-    try:  # constructed: clear or reset the C++ side as well
-        dataset.set_field("init_score", original)
-    except Exception:  # not constructed yet: only the Python attribute exists
-        pass
+    forget_failed_construction(dataset)
+    if is_constructed(dataset):  # clear or reset the C++ side as well
+        try:
+            dataset.set_field("init_score", original)
+        except Exception:  # restoring must not hide the error that ended training
+            pass
     dataset.init_score = original
 
 
@@ -351,10 +379,23 @@ def train_booster(
             callbacks=all_callbacks,
             **engine_kwargs,
         )
+    except lgb.basic.LightGBMError as exc:
+        if "num_features()) > (0)" not in str(exc):
+            raise
+        # With a custom objective LightGBM re-creates its tree learner, which aborts when no
+        # feature survived binning (every column constant 0 / trivial); say what it means.
+        raise ValueError(
+            "LightGBM found no usable feature in the training data (every column is constant, "
+            "e.g. all zeros, so it is dropped when binned): no tree can split, and with a "
+            "custom objective LightGBM refuses to train. Check X (or use the loss's "
+            "init_score as a constant prediction)."
+        ) from None
     finally:
         for dataset, original, start in plans:
             if start is not None:
                 _restore_init_score(dataset, original)
+            else:
+                forget_failed_construction(dataset)
     if intercept is not None:
         fold_intercept(booster, intercept)
     booster.boostloss_ = BoostLossInfo(

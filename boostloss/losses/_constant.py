@@ -14,10 +14,24 @@ __all__ = ["weighted_mean", "weighted_quantile", "minimize_convex_scalar", "mini
 
 
 def weighted_mean(values: np.ndarray, weight: np.ndarray | None) -> float:
-    """sum(w * v) / sum(w); the plain mean when ``weight`` is None."""
+    """sum(w * v) / sum(w); the plain mean when ``weight`` is None.
+
+    If the sums overflow (values or weights near 1e308) although the mean is finite, the
+    values and weights are first divided by powers of two (exact) near their maxima.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        if weight is None:
+            mean = float(np.mean(values))
+        else:
+            mean = float(np.dot(weight, values) / weight.sum())
+    if np.isfinite(mean) or not np.all(np.isfinite(values)):
+        return mean
+    value_exponent = int(np.frexp(np.max(np.abs(values)))[1])
+    scaled = np.ldexp(values, -value_exponent)
     if weight is None:
-        return float(np.mean(values))
-    return float(np.dot(weight, values) / weight.sum())
+        return float(np.ldexp(np.mean(scaled), value_exponent))
+    scaled_weight = np.ldexp(weight, -int(np.frexp(np.max(weight))[1]))
+    return float(np.ldexp(np.dot(scaled_weight, scaled) / scaled_weight.sum(), value_exponent))
 
 
 def weighted_quantile(values: np.ndarray, level: float, weight: np.ndarray | None) -> float:

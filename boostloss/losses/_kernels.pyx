@@ -6,7 +6,8 @@ Every kernel makes one pass: it reads raw scores (float32 as the engines hand th
 float64), computes in float64 with exactly the formulas and Hessian surrogates documented on
 the loss classes beside it (the numpy reference, ``tests/test_compiled.py`` holds them
 equal), floors the Hessian at ``MIN_HESSIAN`` (it only replaces values that underflowed),
-multiplies the sample weight in, and writes grad/hess once, in the output arrays' dtype
+multiplies the sample weight in, and writes grad/hess once (float32 Hessians floored at
+FLT_MIN, the engine guard of ``boostloss._adapter``), in the output arrays' dtype
 (float32 or float64) and layout (any strides: C order for XGBoost, class-major for
 LightGBM). No temporaries, no Python objects, no GIL and no threads: inside an engine
 callback the engine's OpenMP pool owns the cores.
@@ -19,7 +20,7 @@ so the engines' float32 guard needs no second pass over the outputs. 1-D kernels
 chooses the kernel and its parameters from the loss object.
 """
 
-from libc.float cimport DBL_MAX, FLT_MAX
+from libc.float cimport DBL_MAX, FLT_MAX, FLT_MIN
 from libc.math cimport exp, expm1, fabs, log, log1p, pow, sqrt
 from libc.stdint cimport int64_t
 
@@ -49,8 +50,15 @@ cdef inline int put(out_t* grad, out_t* hess, Py_ssize_t at, Py_ssize_t row, dou
     if weight != NULL:
         g = g * weight[row]
         h = h * weight[row]
+        if h < MIN_HESSIAN and weight[row] > 0:  # tiny weight x tiny Hessian underflowed
+            h = MIN_HESSIAN
     stored_grad = <out_t>g
     stored_hess = <out_t>h
+    if out_t is float:
+        # the engine guard's rule 4 (boostloss._adapter): float32 Hessians stay >= FLT_MIN,
+        # also where the cast underflowed and on zero-weight rows; a NaN stays NaN
+        if stored_hess < FLT_MIN:
+            stored_hess = FLT_MIN
     grad[at] = stored_grad
     hess[at] = stored_hess
     limit = FLT_MAX if out_t is float else DBL_MAX
@@ -437,7 +445,8 @@ def softmax_focal(const int64_t[::1] y, const raw_t[:, :] raw, const double[::1]
     cdef Py_ssize_t rs = grad.strides[0] // sizeof(out_t), cs = grad.strides[1] // sizeof(out_t)
     cdef Py_ssize_t step = raw.strides[1] // sizeof(raw_t)
     cdef double top, total, inverse, log_t, t, one_minus_t, safe, ratio, c, slope
-    cdef double curvature, p, indicator_minus_p, direction
+    cdef double curvature, p, indicator_minus_p, direction, rest
+    cdef int seen_top
     cdef const double* w = weights(weight)
     cdef Py_ssize_t bad = 0
     cdef double* s = &scratch[0]
@@ -446,7 +455,16 @@ def softmax_focal(const int64_t[::1] y, const raw_t[:, :] raw, const double[::1]
             label = y[i]
             total = softmax_row(&raw[i, 0], step, k, s, &top)
             inverse = 1.0 / total
-            log_t = (<double>raw[i, label] - top) - log(total)
+            # log(total) as log1p of the terms beside the (first) largest, whose term is
+            # exactly 1: keeps log p_y's relative precision as p_y -> 1 (the reference's form)
+            rest = 0.0
+            seen_top = 0
+            for j in range(k):
+                if s[j] == 1.0 and not seen_top:
+                    seen_top = 1
+                else:
+                    rest = rest + s[j]
+            log_t = (<double>raw[i, label] - top) - log1p(rest)
             t = s[label] * inverse
             one_minus_t = 0.0  # summed from the other classes: full precision when t ~ 1
             for j in range(k):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import MAX_CLASSES
+
 __all__ = [
     "binary_labels",
     "class_labels",
@@ -48,7 +50,20 @@ def binary_labels(loss_name: str, y: np.ndarray) -> np.ndarray:
 
 
 def class_labels(loss_name: str, y: np.ndarray, n_classes: int | None) -> np.ndarray:
-    """Accept integer-valued labels in 0..k-1; return them as int64."""
+    """Accept integer-valued labels in 0..k-1; return them as int64.
+
+    Labels index k-column arrays, so the largest label is checked against ``MAX_CLASSES``
+    before anything of size k is allocated (an id in the label column, 1e9, would otherwise
+    ask for n * 1e9 floats).
+    """
+    largest = float(y.max()) if y.size else 0.0
+    if largest >= MAX_CLASSES:
+        raise ValueError(
+            f"{loss_name}: label {largest:.17g} would mean at least {largest + 1:.3g} classes, "
+            f"more than the {MAX_CLASSES:,} a multiclass loss supports. Class labels are "
+            "indices 0..k-1: encode them with sklearn.preprocessing.LabelEncoder (an id column "
+            "is not a label)."
+        )
     as_int = y.astype(np.int64)
     if not np.all(as_int == y):
         bad = y[as_int != y]

@@ -22,7 +22,20 @@ weights multiply loss, grad and hess; ``hess`` is finite and strictly positive f
 finite input, where a loss's true second derivative is zero, negative or underflows the
 loss returns a documented positive surrogate. As a last guard every Hessian is bounded below
 by ``MIN_HESSIAN`` (the smallest positive normal float64), which only ever replaces values
-that underflowed to 0.
+that underflowed to 0 (also after multiplying a positive sample weight in; a zero weight
+gives a zero Hessian, since weights multiply grad and hess).
+
+Outputs of the public methods are finite or the call raises: where a finite input is so
+extreme that the loss, a gradient or a Hessian is not representable in float64 (e.g.
+squared error of a residual of 1e200, or Tweedie at raw = -1500, outside the documented
+range), ``loss(...)``, ``grad_hess``, ``metric`` and ``init_score`` raise ValueError
+naming the first such row, never return NaN or inf. Weighted means (``metric``, the mean in
+``init_score``) are computed so that large weights or values do not overflow the sums.
+
+Losses are immutable: parameters are validated once, in ``__init__``, so setting an
+attribute afterwards (``loss.delta = -5``) raises AttributeError; build a new loss instead
+(``type(loss)(**{**loss.get_params(), "delta": 2.0})``). ``clone``, ``copy`` and pickling
+work as usual.
 """
 
 from __future__ import annotations
@@ -35,6 +48,7 @@ import numpy as np
 from .._validation import as_float_array, check_sample_weight
 from ..links import IdentityLink, Link
 from . import _compiled
+from ._constant import weighted_mean
 
 __all__ = ["Loss", "MIN_HESSIAN"]
 
@@ -43,7 +57,23 @@ MIN_HESSIAN = float(np.finfo(np.float64).tiny)
 _BLOCK_ELEMENTS = 32768
 
 
-class Loss:
+def _brief(value) -> str:
+    """A row of y or raw for an error message (a few numbers at most)."""
+    flat = np.ravel(value)
+    text = ", ".join(f"{float(v):.6g}" for v in flat[:4])
+    return text if flat.size == 1 else f"[{text}{', ...' if flat.size > 4 else ''}]"
+
+
+class _Immutable(type):
+    """Metaclass that marks a loss frozen once its ``__init__`` has returned."""
+
+    def __call__(cls, *args, **kwargs):
+        instance = super().__call__(*args, **kwargs)
+        object.__setattr__(instance, "_frozen", True)
+        return instance
+
+
+class Loss(metaclass=_Immutable):
     """Base class of all losses.
 
     Class-level facts (read by the tests, the adapters and the estimators):
@@ -71,6 +101,22 @@ class Loss:
     label_domain: ClassVar[str] = "finite real numbers"
 
     link: Link = IdentityLink()
+
+    _frozen: bool = False
+
+    def __setattr__(self, name: str, value) -> None:
+        if self._frozen:
+            raise AttributeError(
+                f"{type(self).__name__} is immutable (its parameters were validated when it was "
+                f"built), so {name!r} cannot be set. Build a new loss instead: "
+                f"{type(self).__name__}(**{{**loss.get_params(), {name!r}: ...}})."
+            )
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if self._frozen:
+            raise AttributeError(f"{type(self).__name__} is immutable; {name!r} cannot be deleted.")
+        object.__delattr__(self, name)
 
     # ------------------------------------------------------------------ parameters
     @classmethod
@@ -176,19 +222,31 @@ class Loss:
     def __call__(self, y_true, raw, sample_weight=None) -> np.ndarray:
         """Per-sample loss, float64 of shape (n,), multiplied by the sample weights."""
         y, raw, weight = self._validate(y_true, raw, sample_weight)
-        return self._weighted_loss(y, raw, weight)
+        values = self._weighted_loss(y, raw, weight)
+        self._check_finite_output("loss", values, y, raw)
+        return values
 
     def grad_hess(self, y_true, raw, sample_weight=None) -> tuple[np.ndarray, np.ndarray]:
         """(grad, hess) of the per-sample loss w.r.t. raw, each shaped like raw, weights in."""
         y, raw, weight = self._validate(y_true, raw, sample_weight)
-        return self._weighted_grad_hess(y, raw, weight)
+        grad, hess = self._weighted_grad_hess(y, raw, weight)
+        self._check_finite_output("gradient", grad, y, raw)
+        self._check_finite_output("Hessian", hess, y, raw)
+        return grad, hess
 
     def metric(self, y_true, raw, sample_weight=None) -> float:
         """Sample-weighted mean of ``loss(...)``."""
         y, raw, weight = self._validate(y_true, raw, sample_weight)
         if y.shape[0] == 0:
             raise ValueError(f"{self.name}: metric needs at least one sample, got none.")
-        return self._metric(y, raw, weight)
+        value = self._metric(y, raw, weight)
+        if not np.isfinite(value):
+            self._check_finite_output("loss", self._weighted_loss(y, raw, None), y, raw)
+            raise ValueError(
+                f"{self.name}: the weighted mean loss overflows float64 ({value!r}); the "
+                "losses or weights are too large to average. Rescale the labels or weights."
+            )
+        return value
 
     def init_score(self, y_true, sample_weight=None):
         """The constant raw score minimising ``metric`` (float, or (k,) for multi-output)."""
@@ -196,8 +254,13 @@ class Loss:
         if y.shape[0] == 0:
             raise ValueError(f"{self.name}: init_score needs at least one sample, got none.")
         weight = check_sample_weight(sample_weight, y.shape[0])
-        value = self._init_score(y, weight)
-        return float(value) if np.ndim(value) == 0 else value
+        score = self._init_score(y, weight)
+        if not np.all(np.isfinite(score)):
+            raise ValueError(
+                f"{self.name}: the best constant is not finite ({score!r}) for these labels "
+                "and weights (they are too large for float64 arithmetic). Rescale the labels."
+            )
+        return float(score) if np.ndim(score) == 0 else score
 
     def transform(self, raw):
         """raw -> prediction on the response scale (``link.inverse``).
@@ -208,6 +271,24 @@ class Loss:
         if np.ndim(raw) == 0 and not self.is_multi_output:
             return float(self.link.inverse(as_float_array("raw", [raw]))[0])
         return self.link.inverse(as_float_array("raw", raw))
+
+    def _check_finite_output(self, what: str, values: np.ndarray, y, raw) -> None:
+        """Raise ValueError naming the first row where ``values`` is NaN or inf."""
+        if np.all(np.isfinite(values)):
+            return
+        flat = np.flatnonzero(~np.isfinite(values.ravel()))
+        row = int(flat[0] // (values.shape[1] if values.ndim == 2 else 1))
+        hint = (
+            "raw must stay within about +-700 for a log link"
+            if self.link.name == "log"
+            else "rescale the labels (or the weights) so that residuals stay far below 1e150"
+        )
+        raise ValueError(
+            f"{self.name}: the {what} is not representable in float64 (NaN or inf) at "
+            f"{flat.size:,} of {values.size:,} entries, first in row {row} "
+            f"(y_true = {_brief(y[row])}, raw = {_brief(raw[row])}). These inputs lie outside "
+            f"the range where {self.name} is computable: {hint}."
+        )
 
     # ------------------------------------------------------------------ weighted cores
     def _weighted_loss(self, y, raw, weight) -> np.ndarray:
@@ -263,13 +344,14 @@ class Loss:
             column = weight if grad.ndim == 1 else weight[:, None]
             grad *= column
             hess *= column
+            # a tiny positive weight times a tiny Hessian underflows: keep such rows positive
+            # (the masked pass runs only when some product is 0: one reduction otherwise)
+            if not hess.min() > 0:
+                np.maximum(hess, MIN_HESSIAN, out=hess, where=column > 0)
         return grad, hess
 
     def _metric(self, y, raw, weight) -> float:
-        values = self._weighted_loss(y, raw, None)
-        if weight is None:
-            return float(np.mean(values))
-        return float(np.dot(weight, values) / weight.sum())
+        return weighted_mean(self._weighted_loss(y, raw, None), weight)
 
     # ------------------------------------------------------------------ to implement
     def _loss(self, y: np.ndarray, raw: np.ndarray) -> np.ndarray:

@@ -22,6 +22,7 @@ from .base import Loss
 __all__ = ["Logistic", "Focal", "SquaredHinge", "SmoothHinge"]
 
 DEFAULT_HESSIAN_FLOOR = 0.1
+MAX_FOCAL_GAMMA = 100.0  # see Focal: (1/2)^gamma must stay a float32 normal number
 
 
 def softplus(x: np.ndarray) -> np.ndarray:
@@ -130,7 +131,9 @@ class Focal(_BinaryLoss):
     """Binary focal loss = torchvision.ops.sigmoid_focal_loss(raw, y, alpha, gamma, "none").
 
     Domain: y in {0, 1} or {-1, +1}. Link: logit, ``transform`` = sigmoid. Parameters:
-    ``gamma`` >= 0, ``alpha`` None (no class balancing) or in [0, 1].
+    ``gamma`` in [0, 100], ``alpha`` None (no class balancing) or in [0, 1]. (At raw = 0 the
+    modulator is 2^-gamma: past gamma ~ 126 the starting gradient is below float32's
+    smallest normal number and nothing trains; gamma = 1e300 made gamma^2 overflow.)
 
     With z = s * raw, q = sigmoid(z) (the probability of the true class, torch's p_t),
     u = 1 - q = sigmoid(-z), S = softplus(-z) = -log q, and a = alpha for y = 1,
@@ -157,7 +160,7 @@ class Focal(_BinaryLoss):
     link = LogitLink()
 
     def __init__(self, *, gamma: float = 2.0, alpha: float | None = 0.25):
-        self.gamma = check_number_param("gamma", gamma, low=0.0)
+        self.gamma = check_number_param("gamma", gamma, low=0.0, high=MAX_FOCAL_GAMMA)
         if alpha is not None:
             alpha = check_number_param("alpha", alpha, low=0.0, high=1.0)
         self.alpha = alpha

@@ -18,6 +18,8 @@ from .base import Loss
 
 __all__ = ["Poisson", "Gamma", "Tweedie"]
 
+MAX_DELTA_STEP = 88.0
+
 
 class _LogLinkLoss(Loss):
     link = LogLink()
@@ -35,7 +37,8 @@ class _LogLinkLoss(Loss):
 class Poisson(_LogLinkLoss):
     """Poisson deviance (negative log-likelihood without log y!).
 
-    Domain: y >= 0. Link: log. Parameter: ``max_delta_step`` >= 0.
+    Domain: y >= 0. Link: log. Parameter: ``max_delta_step`` in [0, 88] (exp(88) is near
+    float32's largest value; the engines store the Hessian it multiplies in float32).
 
     loss = exp(raw) - y * raw   (= torch poisson_nll_loss(log_input=True, full=False))
     grad = exp(raw) - y
@@ -43,15 +46,20 @@ class Poisson(_LogLinkLoss):
 
     ``max_delta_step=0`` (default) gives the exact Hessian. XGBoost's ``count:poisson``
     (max_delta_step, default 0.7) and LightGBM's ``poisson`` (poisson_max_delta_step, default
-    0.7) multiply it by exp(max_delta_step) to damp steps; set the same value to reproduce
-    them.
+    0.7) multiply it by exp(max_delta_step) to damp steps. LightGBM: the same value
+    reproduces it. XGBoost also clips every leaf value at ``max_delta_step`` (a tree
+    parameter; count:poisson sets it to 0.7): ``boostloss.xgboost.train`` sets
+    params["max_delta_step"] to this value unless given, which reproduces count:poisson;
+    with a bare ``xgb.train(obj=...)`` set it yourself.
     """
 
     name = "poisson"
     label_domain = "counts or amounts >= 0"
 
     def __init__(self, *, max_delta_step: float = 0.0):
-        self.max_delta_step = check_number_param("max_delta_step", max_delta_step, low=0.0)
+        self.max_delta_step = check_number_param(
+            "max_delta_step", max_delta_step, low=0.0, high=MAX_DELTA_STEP
+        )
 
     def _check_labels(self, y):
         return nonnegative_labels(self.name, y)

@@ -2,7 +2,7 @@
 
 ``loss`` is per sample (shape (n,)); grad[i, j] = d loss_i / d raw[i, j]; ``hess`` is the
 diagonal of each sample's k x k Hessian (the engines take only the diagonal). Probabilities
-come from the max-shifted softmax, log-probabilities from ``log_softmax`` (no overflow for
+come from the max-shifted softmax, log-probabilities from a max-shifted log-softmax (no overflow for
 logits of any size). ``transform`` is the softmax.
 
 Init scores are returned in the centred parametrisation (columns sum to 0).
@@ -11,12 +11,12 @@ Init scores are returned in the centred parametrisation (columns sum to 0).
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import log_softmax
 
-from .._validation import check_number_param, check_weights_param
+from .._validation import MAX_CLASSES, check_number_param, check_weights_param, format_list
 from ..links import SoftmaxLink
 from ._labels import class_labels
 from .base import Loss
+from .binary import MAX_FOCAL_GAMMA
 from .soft import ProbabilityTargets, soft_cross_entropy, soft_cross_entropy_grad_hess
 
 __all__ = ["SoftmaxCrossEntropy", "SoftmaxFocal"]
@@ -32,15 +32,31 @@ def _class_major_softmax(raw: np.ndarray, y: np.ndarray):
     is k elementwise operations on length-n vectors (grad/hess measured 1.2-1.35x faster).
     Returns (p, log_t, columns) with p[j, i] = softmax(raw[i])_j, log_t[i] = log p[y_i, i]
     and columns = arange(n) for indexing p[y, columns].
+
+    The normaliser is log(1 + others) = log1p(others), with ``others`` the sum of exp(shifted)
+    over every class but one row maximum (whose term is exactly 1): log(total) would round
+    -log p_y to 0 once p_y is within 1e-16 of 1 (the loss there is about ``others``).
     """
     scores = np.array(raw.T, dtype=np.float64, order="C")  # always a copy: modified below
     scores -= scores.max(axis=0)
     columns = np.arange(raw.shape[0])
     shifted_true = scores[y, columns]
     np.exp(scores, out=scores)
-    total = scores.sum(axis=0)
-    scores *= 1.0 / total
-    return scores, shifted_true - np.log(total), columns
+    top = scores.argmax(axis=0)
+    scores[top, columns] = 0.0
+    others = scores.sum(axis=0)
+    scores[top, columns] = 1.0
+    scores *= 1.0 / (1.0 + others)
+    return scores, shifted_true - np.log1p(others), columns
+
+
+def _log_softmax_rows(raw: np.ndarray) -> np.ndarray:
+    """log softmax over each row of (n, k) raw, with the normaliser as log1p (see above)."""
+    shifted = raw - raw.max(axis=1, keepdims=True)
+    terms = np.exp(shifted)
+    rows = np.arange(raw.shape[0])
+    terms[rows, shifted.argmax(axis=1)] = 0.0
+    return shifted - np.log1p(terms.sum(axis=1))[:, None]
 
 
 def _other_classes_mass(p: np.ndarray, y: np.ndarray, columns: np.ndarray) -> np.ndarray:
@@ -67,10 +83,15 @@ class _SoftmaxLoss(Loss):
     def _init_classes(self, class_weight, n_classes):
         self.class_weight = check_weights_param("class_weight", class_weight)
         if n_classes is not None:
-            n_classes = check_number_param("n_classes", n_classes, low=2, integer=True)
+            n_classes = check_number_param(
+                "n_classes", n_classes, low=2, high=MAX_CLASSES, integer=True
+            )
         if self.class_weight is not None:
-            if self.class_weight.size < 2:
-                raise ValueError("class_weight must have one entry per class (at least 2).")
+            if not 2 <= self.class_weight.size <= MAX_CLASSES:
+                raise ValueError(
+                    f"class_weight must have one entry per class (2 to {MAX_CLASSES:,}), got "
+                    f"{self.class_weight.size:,}."
+                )
             if n_classes is not None and n_classes != self.class_weight.size:
                 raise ValueError(
                     f"n_classes={n_classes} does not match len(class_weight)="
@@ -112,7 +133,7 @@ class _SoftmaxLoss(Loss):
         return np.bincount(y, weights=weight, minlength=k).astype(np.float64)
 
     def _missing_class_error(self, totals) -> ValueError:
-        missing = np.flatnonzero(totals == 0).tolist()
+        missing = format_list(np.flatnonzero(totals == 0).tolist())
         return ValueError(
             f"{self.name}: classes {missing} have zero (weighted) count in y_true, so their "
             "best constant logit is -inf. Give every class at least one sample, pass "
@@ -184,7 +205,7 @@ class SoftmaxCrossEntropy(ProbabilityTargets, _SoftmaxLoss):
         if y.ndim == 2:
             return soft_cross_entropy(self._weighted_target(y), raw)
         n, k = raw.shape
-        log_p = log_softmax(raw, axis=1)
+        log_p = _log_softmax_rows(raw)
         eps = self.label_smoothing
         rows = np.arange(n)
         if self.class_weight is None:
@@ -238,7 +259,8 @@ class SoftmaxCrossEntropy(ProbabilityTargets, _SoftmaxLoss):
 class SoftmaxFocal(_SoftmaxLoss):
     """Multiclass focal loss on softmax probabilities (Lin et al., 2017).
 
-    Domain: y in 0..k-1, raw (n, k). Link: softmax. Parameters: ``gamma`` >= 0,
+    Domain: y in 0..k-1, raw (n, k). Link: softmax. Parameters: ``gamma`` in [0, 100]
+    (as for binary focal: (1 - t)^gamma must not vanish in float32 at the start),
     ``class_weight`` None or k non-negative numbers, ``n_classes`` (optional).
 
     With p = softmax(raw), t = p_{y} (true-class probability), c = class_weight[y],
@@ -263,7 +285,7 @@ class SoftmaxFocal(_SoftmaxLoss):
     hessian_type = "surrogate"
 
     def __init__(self, *, gamma: float = 2.0, class_weight=None, n_classes: int | None = None):
-        self.gamma = check_number_param("gamma", gamma, low=0.0)
+        self.gamma = check_number_param("gamma", gamma, low=0.0, high=MAX_FOCAL_GAMMA)
         self._init_classes(class_weight, n_classes)
 
     def _pieces(self, y, raw):
@@ -271,6 +293,10 @@ class SoftmaxFocal(_SoftmaxLoss):
         p, log_t, columns = _class_major_softmax(raw, y)
         t = p[y, columns]
         one_minus_t = _other_classes_mass(p, y, columns)
+        # log t = log1p(-(1 - t)) keeps relative precision as t -> 1 (1 - t summed from the
+        # other classes); the log-softmax value is the accurate one for small t.
+        near_one = one_minus_t < 0.5
+        log_t[near_one] = np.log1p(-one_minus_t[near_one])
         safe = np.where(one_minus_t > 0, one_minus_t, 1.0)
         ratio = np.where(one_minus_t > 0, t * log_t / safe, -1.0)
         c = self._class_weight_for(raw.shape[1])[y]

@@ -35,6 +35,14 @@ from .binary import _BinaryLoss
 
 __all__ = ["Dice", "Tversky"]
 
+# The counts and parameters enter only sums and ratios (never a product of two counts or a
+# square), so any finite value up to this bound works.
+MAX_PARAM = 1e300
+
+
+def _smooth_param(value) -> float:
+    return check_number_param("smooth", value, low=0.0, high=MAX_PARAM, low_open=True)
+
 
 class _OverlapLoss(_BinaryLoss):
     separable = False
@@ -48,11 +56,15 @@ class _OverlapLoss(_BinaryLoss):
     _fn_weight: float
 
     def _numerator_denominator(self, y, p, w):
-        wy = y if w is None else w * y
-        wp = p if w is None else w * p
-        true_positive = float(np.dot(wy, p))
-        false_positive = float(wp.sum()) - true_positive
-        false_negative = float(wy.sum()) - true_positive
+        # einsum multiplies and sums in one pass: no (n,) temporaries for w * y or w * p
+        if w is None:
+            true_positive = float(np.dot(y, p))
+            predicted, actual = float(p.sum()), float(y.sum())
+        else:
+            true_positive = float(np.einsum("i,i,i->", w, y, p))
+            predicted, actual = float(np.dot(w, p)), float(np.dot(w, y))
+        false_positive = predicted - true_positive
+        false_negative = actual - true_positive
         a = self._true_positive_factor
         numerator = a * true_positive + self.smooth
         denominator = (
@@ -81,16 +93,21 @@ class _OverlapLoss(_BinaryLoss):
         flat_raw = raw[:, 0] if column else raw
         p = expit(flat_raw)
         numerator, denominator = self._numerator_denominator(y, p, weight)
+        # dL/dp_i = w_i (r * slope_i - a y_i) / M with r = N / M, slope_i = a y_i + alpha (1 - y_i)
+        # - beta y_i: two constants, one per class. Written with the ratio r (never N * M or
+        # M^2, which overflowed for weights of 1e160 or smooth = 1e155).
         a = self._true_positive_factor
-        denominator_slope = a * y + self._fp_weight * (1.0 - y) - self._fn_weight * y
-        d_loss_d_p = (numerator * denominator_slope - a * y * denominator) / denominator**2
+        ratio = numerator / denominator
+        per_positive = (ratio * (a - self._fn_weight) - a) / denominator
+        per_negative = ratio * self._fp_weight / denominator
         n = y.shape[0]
-        sigmoid_slope = p * expit(-flat_raw)
-        grad = n * d_loss_d_p * sigmoid_slope
-        hess = np.maximum(n * np.abs(d_loss_d_p) * sigmoid_slope, MIN_HESSIAN)
+        grad = p  # reused in place: p is not needed below
+        np.multiply(grad, expit(-flat_raw), out=grad)  # sigmoid slope p (1 - p)
+        grad *= np.where(y > 0.5, n * per_positive, n * per_negative)
         if weight is not None:
             grad *= weight
-            hess *= weight
+        hess = np.abs(grad)
+        np.maximum(hess, MIN_HESSIAN, out=hess, where=(weight is None) or (weight > 0))
         if column:
             return grad[:, None], hess[:, None]
         return grad, hess
@@ -105,7 +122,7 @@ class Dice(_OverlapLoss):
     """Soft Dice loss: 1 - (2 sum w p y + s) / (sum w p + sum w y + s).
 
     Domain: y in {0, 1} or {-1, +1}. Link: logit (``transform`` = sigmoid). Parameter:
-    ``smooth`` s > 0 (keeps the ratio finite when there are no positives). Optimising it
+    ``smooth`` s in (0, 1e300] (keeps the ratio finite when there are no positives). Optimising it
     targets F1 (Dice = F1 on hard predictions). See the module docstring for grad and hess.
     """
 
@@ -115,14 +132,15 @@ class Dice(_OverlapLoss):
     _fn_weight = 1.0
 
     def __init__(self, *, smooth: float = 1.0):
-        self.smooth = check_number_param("smooth", smooth, low=0.0, low_open=True)
+        self.smooth = _smooth_param(smooth)
 
 
 class Tversky(_OverlapLoss):
     """Tversky loss: 1 - (TP + s) / (TP + alpha FP + beta FN + s).
 
-    Domain: y in {0, 1} or {-1, +1}. Link: logit. Parameters: ``alpha`` >= 0 (weight of
-    false positives), ``beta`` >= 0 (weight of false negatives), ``smooth`` s > 0.
+    Domain: y in {0, 1} or {-1, +1}. Link: logit. Parameters: ``alpha`` in [0, 1e300]
+    (weight of false positives), ``beta`` in [0, 1e300] (weight of false negatives), not
+    both 0 (then the loss is 0 for every prediction), ``smooth`` s in (0, 1e300].
     alpha = beta = 1 is the soft IoU (Jaccard) loss; alpha = beta = 0.5 with smooth s equals
     dice with smooth 2s. See the module docstring for grad and hess.
     """
@@ -131,9 +149,15 @@ class Tversky(_OverlapLoss):
     _true_positive_factor = 1.0
 
     def __init__(self, *, alpha: float = 0.5, beta: float = 0.5, smooth: float = 1.0):
-        self.alpha = check_number_param("alpha", alpha, low=0.0)
-        self.beta = check_number_param("beta", beta, low=0.0)
-        self.smooth = check_number_param("smooth", smooth, low=0.0, low_open=True)
+        self.alpha = check_number_param("alpha", alpha, low=0.0, high=MAX_PARAM)
+        self.beta = check_number_param("beta", beta, low=0.0, high=MAX_PARAM)
+        if self.alpha == 0 and self.beta == 0:
+            raise ValueError(
+                "tversky: alpha and beta are both 0, which makes the loss 0 for every "
+                "prediction (nothing to learn). Give false positives or false negatives a "
+                "positive weight (alpha = beta = 0.5 is Dice, 1 is IoU)."
+            )
+        self.smooth = _smooth_param(smooth)
 
     @property
     def _fp_weight(self) -> float:  # type: ignore[override]

@@ -84,6 +84,19 @@ def _floored(hess: np.ndarray, floor: float) -> np.ndarray:
         np.maximum(hess, floor, out=hess)
     return hess
 
+# Range of the scale parameters (huber delta, pseudo_huber delta, fair c): these losses
+# square the scale (delta^2, c^2) and divide residuals by it, so for |e| up to 1e6 (the
+# documented input range) every intermediate stays far inside float64 only for scales in
+# [1e-100, 1e100]; 1e155 overflowed delta^2 and 1e-308 overflowed e / delta.
+SCALE_LOW, SCALE_HIGH = 1e-100, 1e100
+# smooth_l1's Hessian is 1 / beta (and its default floor 0.1 / beta): beta >= 1e-30 keeps it
+# inside float32, the precision the engines store Hessians in.
+BETA_LOW = 1e-30
+
+
+def _scale_param(name: str, value) -> float:
+    return check_number_param(name, value, low=SCALE_LOW, high=SCALE_HIGH)
+
 
 class _ConvexRegressionLoss(Loss):
     """Identity-link regression loss whose best constant is found numerically.
@@ -165,8 +178,8 @@ class AbsoluteError(Loss):
 class Huber(_ConvexRegressionLoss):
     """Huber loss = torch.nn.functional.huber_loss(delta=delta).
 
-    Domain: y real. Link: identity. Parameters: ``delta`` > 0 (the transition point),
-    ``hessian`` ("irls" or "exact"), ``hessian_floor`` (>= 0 with irls; > 0 with exact;
+    Domain: y real. Link: identity. Parameters: ``delta`` in [1e-100, 1e100] (the
+    transition point; the loss uses delta^2), ``hessian`` ("irls" or "exact"), ``hessian_floor`` (>= 0 with irls; > 0 with exact;
     None: 0 with irls, 0.1 with exact).
 
     loss = 1/2 e^2 if |e| <= delta else delta * (|e| - delta / 2)
@@ -185,7 +198,7 @@ class Huber(_ConvexRegressionLoss):
 
     def __init__(self, *, delta: float = 1.0, hessian: str = "irls",
                  hessian_floor: float | None = None):
-        self.delta = check_number_param("delta", delta, low=0.0, low_open=True)
+        self.delta = _scale_param("delta", delta)
         self.hessian, self.hessian_floor = _check_hessian(
             hessian, hessian_floor, exact_floor_positive=True
         )
@@ -208,7 +221,8 @@ class Huber(_ConvexRegressionLoss):
 class SmoothL1(_ConvexRegressionLoss):
     """Smooth L1 loss = torch.nn.functional.smooth_l1_loss(beta=beta) = huber(delta=beta) / beta.
 
-    Domain: y real. Link: identity. Parameters: ``beta`` > 0, ``hessian_floor`` > 0 or None.
+    Domain: y real. Link: identity. Parameters: ``beta`` >= 1e-30 (the Hessian 1 / beta must
+    fit the engines' float32), ``hessian_floor`` > 0 or None.
 
     loss = 1/2 e^2 / beta if |e| < beta else |e| - beta / 2
     grad = -clip(e, -beta, beta) / beta
@@ -222,7 +236,7 @@ class SmoothL1(_ConvexRegressionLoss):
     hessian_type = "surrogate"
 
     def __init__(self, *, beta: float = 1.0, hessian_floor: float | None = None):
-        self.beta = check_number_param("beta", beta, low=0.0, low_open=True)
+        self.beta = check_number_param("beta", beta, low=BETA_LOW)
         if hessian_floor is not None:
             hessian_floor = check_number_param(
                 "hessian_floor", hessian_floor, low=0.0, low_open=True
@@ -250,8 +264,8 @@ class SmoothL1(_ConvexRegressionLoss):
 class PseudoHuber(_ConvexRegressionLoss):
     """Pseudo-Huber loss; matches XGBoost ``reg:pseudohubererror`` (huber_slope=delta).
 
-    Domain: y real. Link: identity. Parameters: ``delta`` > 0, ``hessian`` ("irls" or
-    "exact"), ``hessian_floor`` >= 0 (None: 0 with irls, 0.1 with exact).
+    Domain: y real. Link: identity. Parameters: ``delta`` in [1e-100, 1e100] (the loss
+    uses delta^2 and e / delta), ``hessian`` ("irls" or "exact"), ``hessian_floor`` >= 0 (None: 0 with irls, 0.1 with exact).
 
     With x = e / delta and h = sqrt(1 + x^2) (computed as hypot(1, x), no overflow):
     loss = delta^2 * (h - 1) = delta^2 * x^2 / (h + 1)   (second form: no cancellation at 0)
@@ -269,7 +283,7 @@ class PseudoHuber(_ConvexRegressionLoss):
 
     def __init__(self, *, delta: float = 1.0, hessian: str = "irls",
                  hessian_floor: float | None = None):
-        self.delta = check_number_param("delta", delta, low=0.0, low_open=True)
+        self.delta = _scale_param("delta", delta)
         self.hessian, self.hessian_floor = _check_hessian(
             hessian, hessian_floor, exact_floor_positive=False
         )
@@ -336,7 +350,8 @@ class LogCosh(_ConvexRegressionLoss):
 class Fair(_ConvexRegressionLoss):
     """Fair loss; matches LightGBM ``fair`` (fair_c=c) with ``hessian="exact", hessian_floor=0``.
 
-    Domain: y real. Link: identity. Parameters: ``c`` > 0, ``hessian`` ("irls" or "exact"),
+    Domain: y real. Link: identity. Parameters: ``c`` in [1e-100, 1e100] (the loss uses
+    c^2 and |e| / c), ``hessian`` ("irls" or "exact"),
     ``hessian_floor`` >= 0 (None: 0 with irls, 0.1 with exact).
 
     loss = c^2 * (|e|/c - log(1 + |e|/c))
@@ -352,7 +367,7 @@ class Fair(_ConvexRegressionLoss):
 
     def __init__(self, *, c: float = 1.0, hessian: str = "irls",
                  hessian_floor: float | None = None):
-        self.c = check_number_param("c", c, low=0.0, low_open=True)
+        self.c = _scale_param("c", c)
         self.hessian, self.hessian_floor = _check_hessian(
             hessian, hessian_floor, exact_floor_positive=False
         )

@@ -13,7 +13,7 @@ from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_sample_weight
+from .._validation import check_fits_float32, check_sample_weight
 from ..losses.base import Loss
 from ..registry import resolve_loss
 from ._compat import validate_data
@@ -25,10 +25,26 @@ _IMPORTANCE_TYPES = ("gain", "split")
 
 def _sparse_matrix(X):
     """scipy sparse arrays as sparse matrices: LightGBM only recognises ``csr_matrix`` and
-    ``csc_matrix`` (an ``csr_array`` would be converted with a warning). No data is copied."""
+    ``csc_matrix`` (an ``csr_array`` would be converted with a warning). No data is copied.
+    Features beyond float32's range are refused (both engines hold features in float32;
+    XGBoost would fail with a C++ stack trace, LightGBM bin an inf)."""
     if sparse.issparse(X) and not isinstance(X, sparse.spmatrix):
-        return sparse.csr_matrix(X) if X.format == "csr" else sparse.csc_matrix(X)
+        X = sparse.csr_matrix(X) if X.format == "csr" else sparse.csc_matrix(X)
+    values = X.data if sparse.issparse(X) else X
+    if values.size:
+        # fmax/fmin skip NaN (missing values) and need no temporary
+        largest = max(float(np.fmax.reduce(values, axis=None)),
+                      -float(np.fmin.reduce(values, axis=None)))
+        if largest > _FLOAT32_MAX:
+            raise ValueError(
+                f"X holds a value of magnitude {largest:.3g}, beyond float32's range (3.4e38), "
+                "the precision both engines store features in. Rescale that feature (or mark "
+                "the value missing with NaN)."
+            )
     return X
+
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 class _BoostLossModel(BaseEstimator):
@@ -113,6 +129,9 @@ class _BoostLossModel(BaseEstimator):
         X = _sparse_matrix(X)
         y, loss, strata = self._prepare_target(y)
         sample_weight = check_sample_weight(sample_weight, X.shape[0])
+        if sample_weight is not None:
+            check_fits_float32("sample weights", sample_weight)
+        check_fits_float32("labels", np.asarray(y, dtype=np.float64))
         evals = self._eval_sets(eval_set, eval_sample_weight, loss)
 
         if params.early_stopping_rounds is not None and not evals:

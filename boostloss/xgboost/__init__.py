@@ -354,7 +354,10 @@ def train(
     it. An explicit ``params["base_score"]`` is used as given (a margin). If ``dtrain`` has
     a ``base_margin``, it is the whole starting margin (XGBoost's rule): ``base_score`` is
     set to 0 and every evaluation set must carry its own base_margin. With ``xgb_model`` the
-    loaded model's intercept is kept. XGBoost < 3.1 has no vector ``base_score``: there a
+    loaded model's intercept is kept, and a model trained by boostloss must have been trained
+    with the same loss and parameters (ValueError otherwise). For ``poisson`` with
+    ``max_delta_step=m > 0``, ``params["max_delta_step"]`` (XGBoost's leaf-value clip) is set
+    to m unless given: together they reproduce XGBoost's ``count:poisson``. XGBoost < 3.1 has no vector ``base_score``: there a
     multi-output init score is written into the ``base_margin`` of ``dtrain`` and of every
     evaluation DMatrix (they are modified) and ``predict`` adds it back.
 
@@ -385,6 +388,8 @@ def train(
     target = base_objective._target(dtrain)
     _set_output_count(params, loss_obj, target)
 
+    _check_continued_loss(xgb_model, loss_obj)
+    _set_poisson_max_delta_step(params, loss_obj)
     init: float | np.ndarray | None = None
     if xgb_model is not None:
         intercept = "model"
@@ -457,6 +462,40 @@ def train(
             attributes[key] = booster.attr(ATTRIBUTE_PREFIX + key) or attributes[key]
     booster.set_attr(**{ATTRIBUTE_PREFIX + key: value for key, value in attributes.items()})
     return booster
+
+
+def _check_continued_loss(xgb_model, loss: Loss) -> None:
+    """Continuing a boostloss model with another loss would add trees fitted to one loss on
+    top of an intercept and trees fitted to another (and ``predict`` would transform with the
+    new loss): refused. A model not trained by boostloss carries no loss and is accepted."""
+    if xgb_model is None:
+        return
+    xgb = import_xgboost()
+    if isinstance(xgb_model, xgb.Booster):
+        model = xgb_model
+    else:
+        try:
+            model = xgb.Booster(model_file=xgb_model)
+        except Exception:  # let xgb.train report a model it cannot load
+            return
+    if model.attr(ATTRIBUTE_PREFIX + "loss") is None:
+        return
+    stored = _stored_loss(model)
+    if stored != loss:
+        raise ValueError(
+            f"xgb_model was trained with {stored!r}, but this call trains {loss!r}. Continued "
+            "training must use the same loss and parameters (the model's intercept and trees "
+            "belong to that loss); pass loss=..., loss_params=... to match, or start afresh."
+        )
+
+
+def _set_poisson_max_delta_step(params: dict, loss: Loss) -> None:
+    """poisson(max_delta_step=m) reproduces XGBoost's count:poisson only with the tree
+    parameter max_delta_step = m too (XGBoost clips every leaf value at it); set it unless
+    the caller chose one."""
+    step = getattr(loss, "max_delta_step", 0.0) if loss.name == "poisson" else 0.0
+    if step and params.get("max_delta_step") is None:
+        params["max_delta_step"] = step
 
 
 def _stored_loss(booster) -> Loss:

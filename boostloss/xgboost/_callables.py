@@ -18,8 +18,8 @@ import numpy as np
 from .._adapter import (
     PreparedTarget,
     TargetCache,
-    check_float32_range,
     float32_grad_hess,
+    guard_engine_arrays,
     prepare_target,
     wrong_route,
 )
@@ -40,6 +40,7 @@ __all__ = [
     "RefitMetric",
     "refit_callback",
     "dmatrix_target",
+    "dmatrix_fields",
     "import_xgboost",
 ]
 
@@ -74,6 +75,34 @@ def dmatrix_target(loss: Loss, dmatrix) -> PreparedTarget:
         labels = labels.reshape(n, -1)  # older xgboost returns 2-D labels flattened
     weight = dmatrix.get_weight()
     return prepare_target(loss, labels, weight if weight.size else None)
+
+
+def _float_info_view(dmatrix, field: str) -> np.ndarray:
+    """A DMatrix float field (label, weight) as a read-only view of XGBoost's own buffer:
+    no copy, unlike ``get_float_info``; used only to notice changes between rounds."""
+    import ctypes
+
+    from xgboost.core import _LIB, _check_call, c_str
+
+    length = ctypes.c_uint64()
+    pointer = ctypes.POINTER(ctypes.c_float)()
+    _check_call(_LIB.XGDMatrixGetFloatInfo(dmatrix.handle, c_str(field), ctypes.byref(length),
+                                           ctypes.byref(pointer)))
+    if not length.value:
+        return np.empty(0, dtype=np.float32)
+    return np.ctypeslib.as_array(pointer, shape=(length.value,))
+
+
+def dmatrix_fields(dmatrix) -> tuple[np.ndarray, np.ndarray]:
+    """The DMatrix's current labels and weights (float32), to check a cached validation
+    against: ``set_weight`` / ``set_label`` after the first round must not be missed.
+    Not a DMatrix: no fields (``dmatrix_target`` then raises the wrong-API TypeError)."""
+    if not isinstance(dmatrix, import_xgboost().DMatrix):
+        return ()
+    try:
+        return _float_info_view(dmatrix, "label"), _float_info_view(dmatrix, "weight")
+    except (ImportError, AttributeError):  # private API moved: copies instead
+        return dmatrix.get_label(), dmatrix.get_weight()
 
 
 def _as_raw(loss: Loss, predt: np.ndarray, target: PreparedTarget) -> np.ndarray:
@@ -127,10 +156,12 @@ def _as_raw(loss: Loss, predt: np.ndarray, target: PreparedTarget) -> np.ndarray
 
 def _engine_arrays(loss: Loss, grad: np.ndarray, hess: np.ndarray) -> tuple:
     """float32 C-contiguous grad/hess (no copy when they already are) from a grad/hess that
-    did not come from ``float32_grad_hess``; a value beyond float32 range is an error."""
-    grad = np.ascontiguousarray(grad, dtype=np.float32)
-    hess = np.ascontiguousarray(hess, dtype=np.float32)
-    check_float32_range(loss, grad, hess)
+    did not come from ``float32_grad_hess``, checked by the engine guard
+    (``boostloss._adapter``) as XGBoost will receive them."""
+    with np.errstate(over="ignore"):  # beyond float32 -> inf, reported by the guard
+        grad = np.ascontiguousarray(grad, dtype=np.float32)
+        hess = np.ascontiguousarray(hess, dtype=np.float32)
+    guard_engine_arrays(loss, grad, hess)
     return grad, hess
 
 
@@ -166,7 +197,9 @@ class _LossCallable(_PicklesOnlyTheLoss):
         self._targets = TargetCache()
 
     def _target(self, dmatrix) -> PreparedTarget:
-        return self._targets.get(dmatrix, lambda: dmatrix_target(self.loss, dmatrix))
+        return self._targets.get(
+            dmatrix, lambda: dmatrix_target(self.loss, dmatrix), lambda: dmatrix_fields(dmatrix)
+        )
 
 
 class XGBoostObjective(_LossCallable):
