@@ -47,7 +47,6 @@ __all__ = [
     "PreparedTarget",
     "prepare_target",
     "guard_engine_arrays",
-    "check_float32_range",
     "float32_grad_hess",
     "TargetCache",
     "same_contents",
@@ -198,11 +197,6 @@ def guard_engine_arrays(loss: Loss, grad: np.ndarray, hess: np.ndarray) -> None:
                 "(please report this as a bug with the inputs)."
             )
         np.maximum(hess, np.float32(FLOAT32_TINY), out=hess)
-
-
-def check_float32_range(loss: Loss, grad: np.ndarray, hess: np.ndarray) -> None:
-    """Deprecated name of ``guard_engine_arrays`` (kept for callers on other branches)."""
-    guard_engine_arrays(loss, grad, hess)
 
 
 _RIGHT_ROUTES = {
