@@ -14,6 +14,7 @@ Metadata lives in pyproject.toml; this file only adds what setuptools cannot dec
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 from Cython.Build import cythonize
@@ -35,9 +36,19 @@ class BuildPyWithDatasets(build_py):
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
 
+# The C loops (boostloss/losses/_loops.h) are written so that the compiler vectorises them;
+# it may do so only if it can evaluate both sides of a select, which -fno-trapping-math allows
+# (boostloss never reads the floating-point exception flags). Not -ffast-math: the loops rely
+# on IEEE NaN/inf and on the rounding tricks of _vector_math.h.
+UNIX_FLAGS = ["-O3", "-fno-trapping-math", "-fno-math-errno"]
+
 kernels = Extension(
     "boostloss.losses._kernels",
     ["boostloss/losses/_kernels.pyx"],
+    include_dirs=["boostloss/losses"],
+    depends=["boostloss/losses/_loops.h", "boostloss/losses/_row_loops.h",
+             "boostloss/losses/_vector_math.h"],
+    extra_compile_args=[] if sys.platform == "win32" else UNIX_FLAGS,
     optional=True,  # no compiler: install anyway, the numpy reference runs
 )
 

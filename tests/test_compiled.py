@@ -204,14 +204,17 @@ def test_missing_extension_falls_back_to_numpy_with_one_warning(monkeypatch):
         bl.use_compiled_kernels(True)
 
 
-def test_kernels_count_the_values_they_store_beyond_the_output_range():
-    """The engines' float32 guard is this count: no second pass over grad/hess."""
+def test_kernels_flag_the_values_they_store_beyond_the_output_range():
+    """The engines' float32 guard is this flag: no second pass over grad/hess."""
     loss = bl.get_loss("poisson")
     y, raw = np.zeros(4), np.array([0.0, 100.0, 1.0, np.nan])  # exp(100) ~ 2.7e43
     with np.errstate(invalid="ignore"):
-        assert _compiled.checked_grad_hess(loss, y, raw, None, np.float32)[2] == 2
+        assert _compiled.checked_grad_hess(loss, y, raw, None, np.float32)[2] == 1
         assert _compiled.checked_grad_hess(loss, y, raw, None, np.float64)[2] == 1  # the NaN
-    assert _compiled.checked_grad_hess(loss, y, raw[:1], None, np.float32)[2] == 0
+        finite_nan_free = (y[:3], raw[:3], None)  # exp(100) overflows float32 only
+        assert _compiled.checked_grad_hess(loss, *finite_nan_free, np.float32)[2] == 1
+        assert _compiled.checked_grad_hess(loss, *finite_nan_free, np.float64)[2] == 0
+    assert _compiled.checked_grad_hess(loss, y[:1], raw[:1], None, np.float32)[2] == 0
 
 
 @pytest.mark.parametrize(

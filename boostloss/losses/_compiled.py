@@ -2,7 +2,8 @@
 
 The engines call an objective every boosting round on every row, so its cost is paid
 hundreds of times per fit. The numpy reference in ``losses/`` is the readable oracle; the
-Cython kernels in ``losses/_kernels.pyx`` compute the same formulas in one pass (float32 or
+compiled kernels (C loops in ``losses/_loops.h`` and ``_row_loops.h``, vectorised, behind
+``losses/_kernels.pyx``) compute the same formulas in one pass (float32 or
 float64 in, float64 math, weights and the Hessian floor applied, float32 or float64 out in
 the layout the engine ingests). ``tests/test_compiled.py`` holds them to the reference,
 within 2 float32 ulp of what the engine receives, for every loss and parameter setting.
@@ -108,8 +109,8 @@ def enabled() -> bool:
 
 # ----------------------------------------------------------------------------- the table
 # loss name -> (parameters the kernel implements, builder(kernels, loss, k) -> run).
-# run(y, raw, weight, grad, hess) calls one kernel and returns its count of non-finite
-# outputs; k is raw's column count.
+# run(y, raw, weight, grad, hess) calls one kernel and returns 1 if it stored a non-finite
+# output, else 0; k is raw's column count.
 Runner = Callable[..., None]
 
 
@@ -123,9 +124,8 @@ def _softmax_cross_entropy(kernels, loss, k: int) -> Runner:
     factor = {"exact": 1.0, "xgboost": 2.0, "lightgbm": k / (k - 1.0)}[loss.hessian]
     eps = loss.label_smoothing
 
-    def run(y, raw, weight, grad, hess):  # a scratch row per call: calls may run in threads
-        return kernels.softmax_cross_entropy(y, raw, weight, grad, hess, c, eps, factor,
-                                             np.empty(k))
+    def run(y, raw, weight, grad, hess):
+        return kernels.softmax_cross_entropy(y, raw, weight, grad, hess, c, eps, factor)
 
     return run
 
@@ -134,18 +134,60 @@ def _softmax_focal(kernels, loss, k: int) -> Runner:
     c = _class_weight(loss, k)
 
     def run(y, raw, weight, grad, hess):
-        return kernels.softmax_focal(y, raw, weight, grad, hess, loss.gamma, c, np.empty(k))
+        return kernels.softmax_focal(y, raw, weight, grad, hess, c, loss.gamma)
 
     return run
 
 
-def _with(kernel_name: str, *parameters: Callable) -> Callable:
-    """builder for a kernel whose extra arguments are functions of the loss."""
+def _parameters(values) -> np.ndarray:
+    """A kernel's parameter vector: the values, then zeros up to PARAMETER_COUNT."""
+    from ._kernels import PARAMETER_COUNT
+
+    vector = np.zeros(PARAMETER_COUNT)
+    vector[: len(values)] = [float(value) for value in values]
+    return vector
+
+
+def _separable(kernel_name: str | Callable, *parameters: Callable) -> Callable:
+    """builder for a separable kernel (``kernel_name``, or a function of the loss giving it)
+    whose parameters are functions of the loss."""
 
     def build(kernels, loss, k: int) -> Runner:
-        kernel = getattr(kernels, kernel_name)
-        values = tuple(parameter(loss) for parameter in parameters)
-        return lambda y, raw, weight, grad, hess: kernel(y, raw, weight, grad, hess, *values)
+        name = kernel_name(loss) if callable(kernel_name) else kernel_name
+        kernel = kernels.SEPARABLE[name]
+        values = _parameters([parameter(loss) for parameter in parameters])
+        separable = kernels.separable
+        return lambda y, raw, weight, grad, hess: separable(kernel, y, raw, weight, grad, hess,
+                                                            values)
+
+    return build
+
+
+def _quantile(kernels, loss, k: int) -> Runner:
+    """every level at once: raw (n, q), one label per row (a broadcast view, stride 0)"""
+    kernel = kernels.COLUMNS["quantile"]
+    levels = np.ascontiguousarray(np.stack([_parameters([level]) for level in loss.levels]))
+    columns = kernels.columns
+
+    def run(y, raw, weight, grad, hess):
+        return columns(kernel, np.broadcast_to(y[:, None], raw.shape), raw, weight, grad, hess,
+                       levels)
+
+    return run
+
+
+def _multilabel_logistic(kernels, loss, k: int) -> Runner:
+    kernel = kernels.COLUMNS["multilabel_logistic"]
+    shared = _parameters([])[None, :]
+    columns = kernels.columns
+    return lambda y, raw, weight, grad, hess: columns(kernel, y, raw, weight, grad, hess, shared)
+
+
+def _overlap(a: Callable, fp_weight: Callable, fn_weight: Callable) -> Callable:
+    def build(kernels, loss, k: int) -> Runner:
+        values = (a(loss), fp_weight(loss), fn_weight(loss), loss.smooth)
+        overlap = kernels.overlap
+        return lambda y, raw, weight, grad, hess: overlap(y, raw, weight, grad, hess, *values)
 
     return build
 
@@ -159,44 +201,53 @@ def _focal_alpha(loss) -> float:
     return 0.0 if loss.alpha is None else loss.alpha
 
 
+def _focal_kernel(loss) -> str:
+    """gamma 0, 1, 2 by products of u = 1 - q; any other gamma through exp and log1p"""
+    return "focal" if loss.gamma in (0.0, 1.0, 2.0) else "focal_power"
+
+
 _KERNELS: dict[str, tuple[tuple[str, ...], Callable]] = {
-    "squared_error": ((), _with("squared_error")),
-    "absolute_error": ((), _with("absolute_error")),
+    "squared_error": ((), _separable("squared_error")),
+    "absolute_error": ((), _separable("absolute_error")),
     "huber": (("delta", "hessian", "hessian_floor"),
-              _with("huber", lambda loss: loss.delta, lambda loss: loss.hessian_floor, _irls)),
+              _separable("huber", lambda loss: loss.delta, lambda loss: loss.hessian_floor,
+                         _irls)),
     "smooth_l1": (("beta", "hessian_floor"),
-                  _with("smooth_l1", lambda loss: loss.beta,
-                        lambda loss: loss.effective_hessian_floor)),
+                  _separable("smooth_l1", lambda loss: loss.beta,
+                             lambda loss: loss.effective_hessian_floor)),
     "pseudo_huber": (("delta", "hessian", "hessian_floor"),
-                     _with("pseudo_huber", lambda loss: loss.delta,
-                           lambda loss: loss.hessian_floor, _irls)),
+                     _separable("pseudo_huber", lambda loss: loss.delta,
+                                lambda loss: loss.hessian_floor, _irls)),
     "log_cosh": (("hessian", "hessian_floor"),
-                 _with("log_cosh", lambda loss: loss.hessian_floor, _irls)),
+                 _separable("log_cosh", lambda loss: loss.hessian_floor, _irls)),
     "fair": (("c", "hessian", "hessian_floor"),
-             _with("fair", lambda loss: loss.c, lambda loss: loss.hessian_floor, _irls)),
-    "expectile": (("alpha",), _with("expectile", lambda loss: loss.alpha)),
-    "quantile": (("alpha",), _with("quantile", lambda loss: loss.levels)),
-    "poisson": (("max_delta_step",), _with("poisson", lambda loss: loss.max_delta_step)),
-    "gamma": ((), _with("gamma")),
-    "tweedie": (("power",), _with("tweedie", lambda loss: loss.power)),
+             _separable("fair", lambda loss: loss.c, lambda loss: loss.hessian_floor, _irls)),
+    "expectile": (("alpha",), _separable("expectile", lambda loss: loss.alpha)),
+    "quantile": (("alpha",), _quantile),
+    "poisson": (("max_delta_step",),
+                _separable("poisson", lambda loss: loss.max_delta_step,
+                           lambda loss: np.exp(loss.max_delta_step))),
+    "gamma": ((), _separable("gamma")),
+    "tweedie": (("power",), _separable("tweedie", lambda loss: loss.power)),
     "logistic": (("pos_weight", "label_smoothing", "soft_labels"),  # targets in [0, 1]: same formula
-                 _with("logistic", lambda loss: 1.0 if loss.pos_weight is None else loss.pos_weight,
-                       lambda loss: loss.label_smoothing)),
+                 _separable("logistic",
+                            lambda loss: 1.0 if loss.pos_weight is None else loss.pos_weight,
+                            lambda loss: loss.label_smoothing)),
     "focal": (("gamma", "alpha"),
-              _with("focal", lambda loss: loss.gamma, _focal_alpha,
-                    lambda loss: loss.alpha is not None)),
+              _separable(_focal_kernel, lambda loss: loss.gamma, _focal_alpha,
+                         lambda loss: loss.alpha is not None, lambda loss: loss.gamma == 2,
+                         lambda loss: loss.gamma == 1, lambda loss: loss.gamma == 0)),
     "squared_hinge": (("hessian_floor",),
-                      _with("squared_hinge", lambda loss: loss.hessian_floor)),
-    "smooth_hinge": (("hessian_floor",), _with("smooth_hinge", lambda loss: loss.hessian_floor)),
-    "multilabel_logistic": ((), _with("multilabel_logistic")),
+                      _separable("squared_hinge", lambda loss: loss.hessian_floor)),
+    "smooth_hinge": (("hessian_floor",),
+                     _separable("smooth_hinge", lambda loss: loss.hessian_floor)),
+    "multilabel_logistic": ((), _multilabel_logistic),
     "softmax_cross_entropy": (("class_weight", "label_smoothing", "n_classes", "hessian"),
                               _softmax_cross_entropy),
     "softmax_focal": (("gamma", "class_weight", "n_classes"), _softmax_focal),
-    "dice": (("smooth",), _with("overlap", lambda loss: 2.0, lambda loss: 1.0,
-                                lambda loss: 1.0, lambda loss: loss.smooth)),
+    "dice": (("smooth",), _overlap(lambda loss: 2.0, lambda loss: 1.0, lambda loss: 1.0)),
     "tversky": (("alpha", "beta", "smooth"),
-                _with("overlap", lambda loss: 1.0, lambda loss: loss.alpha,
-                      lambda loss: loss.beta, lambda loss: loss.smooth)),
+                _overlap(lambda loss: 1.0, lambda loss: loss.alpha, lambda loss: loss.beta)),
 }
 # The kernel's y: class ids for softmax losses, float64 labels for every other loss.
 _INTEGER_LABELS = ("softmax_cross_entropy", "softmax_focal")
@@ -253,9 +304,8 @@ def grad_hess(loss, y: np.ndarray, raw: np.ndarray, weight: np.ndarray | None,
 
 def checked_grad_hess(loss, y: np.ndarray, raw: np.ndarray, weight: np.ndarray | None,
                       dtype=np.float64, order: str = "C"):
-    """``grad_hess`` plus the number of stored values that are not finite (beyond
-    ``dtype``'s range, or NaN), counted by the kernel as it writes them; None without a
-    kernel."""
+    """``grad_hess`` plus 1 if a stored value is not finite (beyond ``dtype``'s range, or
+    NaN), else 0, flagged by the kernel as it writes them; None without a kernel."""
     k = raw.shape[1] if raw.ndim == 2 else 1
     run = _runner(loss, k)
     if run is None:
