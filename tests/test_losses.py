@@ -297,10 +297,13 @@ def test_blockwise_engine_path_equals_one_call(setting, dtype, monkeypatch):
     """The engines' path evaluates separable losses in row blocks; blocks must not matter.
 
     The block size is shrunk to 7 elements so that 200 rows take many uneven blocks; with
-    weights, output in the engine's dtype, and 2-D raw of single-output losses.
+    weights, output in the engine's dtype, and 2-D raw of single-output losses. This is the
+    numpy path (the compiled kernels off; tests/test_compiled.py holds those to the
+    reference).
     """
-    from boostloss.losses import base
+    from boostloss.losses import _compiled, base
 
+    monkeypatch.setitem(_compiled._STATE, "mode", False)
     loss = build(setting)
     rng = np.random.default_rng(3)
     y, raw = make_data(loss, 200, rng)

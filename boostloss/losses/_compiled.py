@@ -177,10 +177,16 @@ def _quantile(kernels, loss, k: int) -> Runner:
 
 
 def _multilabel_logistic(kernels, loss, k: int) -> Runner:
-    kernel = kernels.COLUMNS["multilabel_logistic"]
-    shared = _parameters([])[None, :]
+    """the logistic kernel per column, with the column's pos_weight (1 if None)"""
+    kernel = kernels.COLUMNS["logistic"]
+    if loss.pos_weight is None:
+        per_label = _parameters([1.0, 0.0])[None, :]  # shared by every column
+    else:
+        per_label = np.ascontiguousarray(
+            np.stack([_parameters([weight, 0.0]) for weight in loss.pos_weight]))
     columns = kernels.columns
-    return lambda y, raw, weight, grad, hess: columns(kernel, y, raw, weight, grad, hess, shared)
+    return lambda y, raw, weight, grad, hess: columns(kernel, y, raw, weight, grad, hess,
+                                                      per_label)
 
 
 def _overlap(a: Callable, fp_weight: Callable, fn_weight: Callable) -> Callable:
@@ -233,6 +239,8 @@ _KERNELS: dict[str, tuple[tuple[str, ...], Callable]] = {
                  _separable("logistic",
                             lambda loss: 1.0 if loss.pos_weight is None else loss.pos_weight,
                             lambda loss: loss.label_smoothing)),
+    # binary KL divergence: the gradients of the soft-label logistic loss (soft.py)
+    "kl_divergence": ((), _separable("logistic", lambda loss: 1.0, lambda loss: 0.0)),
     "focal": (("gamma", "alpha"),
               _separable(_focal_kernel, lambda loss: loss.gamma, _focal_alpha,
                          lambda loss: loss.alpha is not None, lambda loss: loss.gamma == 2,
@@ -241,7 +249,7 @@ _KERNELS: dict[str, tuple[tuple[str, ...], Callable]] = {
                       _separable("squared_hinge", lambda loss: loss.hessian_floor)),
     "smooth_hinge": (("hessian_floor",),
                      _separable("smooth_hinge", lambda loss: loss.hessian_floor)),
-    "multilabel_logistic": ((), _multilabel_logistic),
+    "multilabel_logistic": (("pos_weight",), _multilabel_logistic),
     "softmax_cross_entropy": (("class_weight", "label_smoothing", "n_classes", "hessian"),
                               _softmax_cross_entropy),
     "softmax_focal": (("gamma", "class_weight", "n_classes"), _softmax_focal),

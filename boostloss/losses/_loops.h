@@ -208,14 +208,6 @@ BL_INLINE void bl_logistic(double y, double r, const double *p, double *g, doubl
     *h = prob * q * (positive + 1.0 - target);
 }
 
-BL_INLINE void bl_multilabel_logistic(double y, double r, const double *p, double *g,
-                                          double *h) {
-    (void)p;
-    double q, prob = bl_sigmoid_pair(r, &q);
-    *g = (1.0 - y) * prob - y * q;
-    *h = prob * q;
-}
-
 /* Focal loss on the sign margin z = s raw (s = 2y - 1), q = sigmoid(z), u = 1 - q;
  * p = (gamma, alpha, balanced: 0 or 1, gamma == 2, gamma == 1, gamma == 0). bl_focal takes gamma in {0, 1, 2} (powers of u by products),
  * bl_focal_power any gamma (u^gamma = exp(-gamma (max(z, 0) + log1p(exp(-|z|))))). */
@@ -295,15 +287,23 @@ BL_INLINE void bl_smooth_hinge(double y, double r, const double *p, double *g, d
 /* BL_COLUMNS(loss, RAW, OUT): the same over an (n, k) array of any strides (in elements),
  * one column at a time: y[i * y_rs + j * y_cs] (y_cs = 0: one label per row), the column's
  * parameters at p + j * p_cs (p_cs = 0: shared). */
+/* the loop over one element (i, j); STORE is the store call */
+#define BL_COLUMNS_ELEMENT(LOSS, ...)                                                        \
+    {                                                                                        \
+        ptrdiff_t at = i * out_rs + j * out_cs;                                              \
+        bl_##LOSS(y[i * y_rs + j * y_cs], (double)raw[i * raw_rs + j * raw_cs], p + j * p_cs, \
+                  &g, &h);                                                                   \
+        flag |= __VA_ARGS__;                                                                 \
+    }
+/* column by column (class-major, LightGBM), or row by row when the rows are contiguous
+ * (C order, XGBoost): the inner loop runs over contiguous elements either way */
 #define BL_COLUMNS_LOOP(LOSS, ...)                                                           \
-    for (ptrdiff_t j = 0; j < k; j++) {                                                      \
-        const double *column_p = p + j * p_cs;                                               \
-        for (ptrdiff_t i = 0; i < n; i++) {                                                  \
-            ptrdiff_t at = i * out_rs + j * out_cs;                                          \
-            bl_##LOSS(y[i * y_rs + j * y_cs], (double)raw[i * raw_rs + j * raw_cs], column_p, \
-                      &g, &h);                                                               \
-            flag |= __VA_ARGS__;                                                             \
-        }                                                                                    \
+    if (out_cs == 1 && raw_cs == 1 && out_rs != 1) {                                         \
+        for (ptrdiff_t i = 0; i < n; i++)                                                    \
+            for (ptrdiff_t j = 0; j < k; j++) BL_COLUMNS_ELEMENT(LOSS, __VA_ARGS__)          \
+    } else {                                                                                 \
+        for (ptrdiff_t j = 0; j < k; j++)                                                    \
+            for (ptrdiff_t i = 0; i < n; i++) BL_COLUMNS_ELEMENT(LOSS, __VA_ARGS__)          \
     }
 
 #define BL_COLUMNS(LOSS, RAW_T, OUT_T, OUT, SUFFIX)                                          \
@@ -334,7 +334,8 @@ BL_INLINE void bl_smooth_hinge(double y, double r, const double *p, double *g, d
     X(squared_error) X(absolute_error) X(huber) X(smooth_l1) X(pseudo_huber)      \
     X(log_cosh) X(fair) X(expectile) X(poisson) X(gamma) X(tweedie) X(logistic)   \
     X(focal) X(focal_power) X(squared_hinge) X(smooth_hinge)
-#define BL_COLUMN_LOSSES(X) X(quantile) X(multilabel_logistic)
+/* column losses: quantile (every level at once), logistic (multilabel, per-label pos_weight) */
+#define BL_COLUMN_LOSSES(X) X(quantile) X(logistic)
 
 #define BL_DEFINE_SEPARABLE(LOSS) BL_ALL_DTYPES(BL_SEPARABLE, LOSS)
 #define BL_DEFINE_COLUMNS(LOSS) BL_ALL_DTYPES(BL_COLUMNS, LOSS)
@@ -342,9 +343,10 @@ BL_SEPARABLE_LOSSES(BL_DEFINE_SEPARABLE)
 BL_COLUMN_LOSSES(BL_DEFINE_COLUMNS)
 
 #define BL_ENUM(LOSS) BL_##LOSS,
+#define BL_COLUMN_ENUM(LOSS) BL_COLUMN_##LOSS,
 #define BL_NAME(LOSS) #LOSS,
 enum bl_separable_kernel { BL_SEPARABLE_LOSSES(BL_ENUM) BL_SEPARABLE_COUNT };
-enum bl_column_kernel { BL_COLUMN_LOSSES(BL_ENUM) BL_COLUMN_COUNT };
+enum bl_column_kernel { BL_COLUMN_LOSSES(BL_COLUMN_ENUM) BL_COLUMN_COUNT };
 static const char *const BL_SEPARABLE_NAMES[] = {BL_SEPARABLE_LOSSES(BL_NAME)};
 static const char *const BL_COLUMN_NAMES[] = {BL_COLUMN_LOSSES(BL_NAME)};
 

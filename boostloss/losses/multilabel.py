@@ -51,10 +51,6 @@ class MultilabelLogistic(Loss):
     def n_outputs_for(self, y_true) -> int:
         return int(np.shape(y_true)[1])
 
-    def _uses_reference_only(self, y) -> bool:
-        """The compiled kernel has no pos_weight."""
-        return self.pos_weight is not None
-
     def _check_labels(self, y):
         y = binary_labels(self.name, y)
         if self.pos_weight is not None and y.shape[1] != self.pos_weight.size:

@@ -152,6 +152,11 @@ class KLDivergence(Loss):
             return SoftmaxLink().inverse(raw)
         return self.link.inverse(raw)
 
+    def _uses_reference_only(self, y) -> bool:
+        """The binary form runs the logistic kernel (the same grad/hess); (n, k) targets
+        use the numpy reference."""
+        return y.ndim == 2
+
     # ---------------------------------------------------------------- math
     def _weighted_loss(self, y, raw, weight):
         if y.ndim == 1:
