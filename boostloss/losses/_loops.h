@@ -217,8 +217,9 @@ BL_INLINE void bl_focal_with(double y, double r, const double *p, double *g, dou
     double s = 2.0 * y - 1.0, z = s * r;
     double e = bl_exp(-fabs(z));
     double inverse = 1.0 / (1.0 + e);
-    double q = z >= 0 ? inverse : e * inverse;
-    double u = z >= 0 ? e * inverse : inverse;
+    double right = z >= 0;  /* selects by 0/1 arithmetic: GCC kept branches for ?: here */
+    double q = inverse * (right + (1.0 - right) * e);
+    double u = inverse * ((1.0 - right) + right * e);
     double log1p_e = bl_log1p_unit(e);  /* e in [0, 1] */
     double log_term = (z < 0 ? -z : 0.0) + log1p_e;  /* -log q = softplus(-z) */
     double modulator;
@@ -228,7 +229,9 @@ BL_INLINE void bl_focal_with(double y, double r, const double *p, double *g, dou
         /* u^2, u or 1 by arithmetic on the 0/1 factors p[3..5] (set outside the loop: a
          * select on a loop-invariant condition kept GCC from vectorising it) */
         modulator = p[3] * (u * u) + p[4] * u + p[5];
-    double balance = balanced * (y > 0.5 ? alpha : 1.0 - alpha) + (1.0 - balanced);
+    double positive = y > 0.5;
+    double balance = balanced * (positive * alpha + (1.0 - positive) * (1.0 - alpha))
+                     + (1.0 - balanced);
     double scale = balance * modulator;
     double curvature = u * (2.0 * gamma + 1.0) + gamma * log_term * bl_max(gamma * q - u, 0.0);
     *g = -s * scale * (gamma * q * log_term + u);
@@ -247,8 +250,9 @@ BL_INLINE void bl_focal_power(double y, double r, const double *p, double *g, do
 BL_INLINE void bl_squared_hinge(double y, double r, const double *p, double *g, double *h) {
     double s = 2.0 * y - 1.0, floor = p[0];
     double slack = bl_max(0.0, 1.0 - s * r);
+    double inside = slack > 0;  /* 0/1 arithmetic: GCC kept a branch for the select */
     *g = -2.0 * s * slack;
-    *h = slack > 0 ? 2.0 : floor;
+    *h = inside * 2.0 + (1.0 - inside) * floor;
 }
 
 /* p = (floor,): pieces m >= 1, 0 < m < 1, m <= 0 of the margin m = s raw */
