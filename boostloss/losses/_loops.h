@@ -301,8 +301,15 @@ BL_INLINE void bl_smooth_hinge(double y, double r, const double *p, double *g, d
     }
 /* column by column (class-major, LightGBM), or row by row when the rows are contiguous
  * (C order, XGBoost): the inner loop runs over contiguous elements either way */
-#define BL_COLUMNS_LOOP(LOSS, ...)                                                           \
-    if (out_cs == 1 && raw_cs == 1 && out_rs != 1) {                                         \
+#define BL_COLUMNS_LOOP(LOSS, OUT, ...)                                                           \
+    if (out_cs == 1 && raw_cs == 1 && y_cs == 1 && p_cs == 0 && out_rs == k && raw_rs == k    \
+        && y_rs == k && !w) {                                                                \
+        /* C-contiguous, shared parameters, no weights: one flat contiguous loop */           \
+        for (ptrdiff_t i = 0; i < n * k; i++) {                                              \
+            bl_##LOSS(y[i], (double)raw[i], p, &g, &h);                                      \
+            flag |= bl_store_##OUT(grad, hess, i, g, h);                                     \
+        }                                                                                    \
+    } else if (out_cs == 1 && raw_cs == 1 && out_rs != 1) {                                  \
         for (ptrdiff_t i = 0; i < n; i++)                                                    \
             for (ptrdiff_t j = 0; j < k; j++) BL_COLUMNS_ELEMENT(LOSS, __VA_ARGS__)          \
     } else {                                                                                 \
@@ -320,9 +327,9 @@ BL_INLINE void bl_smooth_hinge(double y, double r, const double *p, double *g, d
         BL_FLAG_##OUT flag = 0;                                                              \
         double g, h;                                                                         \
         if (w) {                                                                             \
-            BL_COLUMNS_LOOP(LOSS, bl_store_w##OUT(grad, hess, at, g, h, w[i]))               \
+            BL_COLUMNS_LOOP(LOSS, OUT, bl_store_w##OUT(grad, hess, at, g, h, w[i]))          \
         } else {                                                                             \
-            BL_COLUMNS_LOOP(LOSS, bl_store_##OUT(grad, hess, at, g, h))                      \
+            BL_COLUMNS_LOOP(LOSS, OUT, bl_store_##OUT(grad, hess, at, g, h))                 \
         }                                                                                    \
         return (flag & BL_TOP_BIT_##OUT) != 0;                                               \
     }

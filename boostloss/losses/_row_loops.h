@@ -173,25 +173,36 @@ BL_SOFTMAX_FOCAL(double, double, d, dd)
  * fn (A - TP) + s, loss = 1 - N / D. With r = N / D, d loss / d p_i = ((a - fn) r - a) / D for
  * a positive row, fp r / D for a negative one; grad_i = n d loss / d p_i p_i (1 - p_i) (the
  * batch loss scaled by n to the per-row scale), hess_i = |grad_i| (Gauss-Newton surrogate). Two
- * passes: the sums (on blocks of p, four partial sums: vectorised), then grad/hess. */
-#define BL_OVERLAP_BLOCK 1024
+ * passes: the sums (on blocks of rows, eight partial sums: vectorised), then grad/hess. */
+#define BL_OVERLAP_BLOCK 1024 /* a multiple of 8 */
+
+BL_INLINE double bl_lanes_sum(const double *lanes) {
+    return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]))
+           + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+}
 /* pass 1 on one block: p, w y and w of its rows, then four partial sums of each count */
 #define BL_OVERLAP_SUMS(WEIGHT)                                                          \
     for (ptrdiff_t b = 0; b < nb; b++) {                                                 \
         double q, weight = WEIGHT;                                                       \
-        p_block[b] = bl_sigmoid_pair((double)raw[i0 + b], &q);                           \
-        weight_block[b] = weight;                                                        \
+        double p = bl_sigmoid_pair((double)raw[i0 + b], &q);                             \
+        wyp_block[b] = weight * y[i0 + b] * p;                                           \
+        wp_block[b] = weight * p;                                                        \
         wy_block[b] = weight * y[i0 + b];                                                \
     }                                                                                    \
-    for (ptrdiff_t b = 0; b < nb; b++) {                                                 \
-        sums[0][b & 3] += wy_block[b] * p_block[b];                                      \
-        sums[1][b & 3] += weight_block[b] * p_block[b];                                  \
-        sums[2][b & 3] += wy_block[b];                                                   \
-    }
+    for (ptrdiff_t b = nb; b < BL_OVERLAP_BLOCK; b++)                                    \
+        wyp_block[b] = wp_block[b] = wy_block[b] = 0.0;                                  \
+    /* eight lanes of partial sums: a fixed-length inner loop the compiler vectorises */  \
+    for (ptrdiff_t b = 0; b < BL_OVERLAP_BLOCK; b += 8)                                  \
+        for (int lane = 0; lane < 8; lane++) {                                           \
+            sums[0][lane] += wyp_block[b + lane];                                        \
+            sums[1][lane] += wp_block[b + lane];                                         \
+            sums[2][lane] += wy_block[b + lane];                                         \
+        }
 #define BL_OVERLAP_GRAD_HESS(...)                                                        \
     for (ptrdiff_t i = 0; i < n; i++) {                                                  \
         double q, p = bl_sigmoid_pair((double)raw[i], &q);                               \
-        g = (p * q) * (y[i] > 0.5 ? rows_per_positive : rows_per_negative);              \
+        double positive = y[i] > 0.5; /* 0/1 arithmetic, not a branch */                  \
+        g = (p * q) * (positive * rows_per_positive + (1.0 - positive) * rows_per_negative); \
         h = fabs(g);                                                                     \
         flag |= __VA_ARGS__;                                                             \
     }
@@ -201,8 +212,8 @@ BL_SOFTMAX_FOCAL(double, double, d, dd)
         OUT_T *restrict grad, OUT_T *restrict hess, ptrdiff_t n, double a, double fp_weight,  \
         double fn_weight, double smooth) {                                                    \
         BL_FLAG_##OUT flag = 0;                                                               \
-        double p_block[BL_OVERLAP_BLOCK], wy_block[BL_OVERLAP_BLOCK];                         \
-        double weight_block[BL_OVERLAP_BLOCK], sums[3][4] = {{0}};                            \
+        double wyp_block[BL_OVERLAP_BLOCK], wp_block[BL_OVERLAP_BLOCK];                       \
+        double wy_block[BL_OVERLAP_BLOCK], sums[3][8] = {{0}};                                \
         for (ptrdiff_t i0 = 0; i0 < n; i0 += BL_OVERLAP_BLOCK) {                              \
             ptrdiff_t nb = n - i0 < BL_OVERLAP_BLOCK ? n - i0 : BL_OVERLAP_BLOCK;             \
             if (w) {                                                                          \
@@ -211,9 +222,8 @@ BL_SOFTMAX_FOCAL(double, double, d, dd)
                 BL_OVERLAP_SUMS(1.0)                                                          \
             }                                                                                 \
         }                                                                                     \
-        double true_positive = (sums[0][0] + sums[0][1]) + (sums[0][2] + sums[0][3]);         \
-        double predicted = (sums[1][0] + sums[1][1]) + (sums[1][2] + sums[1][3]);             \
-        double actual = (sums[2][0] + sums[2][1]) + (sums[2][2] + sums[2][3]);                \
+        double true_positive = bl_lanes_sum(sums[0]), predicted = bl_lanes_sum(sums[1]);      \
+        double actual = bl_lanes_sum(sums[2]);                                                \
         double numerator = a * true_positive + smooth;                                        \
         double denominator = a * true_positive + fp_weight * (predicted - true_positive)      \
                              + fn_weight * (actual - true_positive) + smooth;                 \
