@@ -47,7 +47,7 @@ kernels = Extension(
     ["boostloss/losses/_kernels.pyx"],
     include_dirs=["boostloss/losses"],
     depends=["boostloss/losses/_loops.h", "boostloss/losses/_row_loops.h",
-             "boostloss/losses/_vector_math.h"],
+             "boostloss/losses/_vector_math.h", "boostloss/losses/_leaf_stats.h"],
     extra_compile_args=[] if sys.platform == "win32" else UNIX_FLAGS,
     optional=True,  # no compiler: install anyway, the numpy reference runs
 )

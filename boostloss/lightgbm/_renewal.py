@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 
 from .._adapter import PreparedTarget
+from ..losses._compiled import enabled_module
 from ._engine import find_param
 
 __all__ = [
@@ -135,8 +136,17 @@ def leaf_quantiles(
 
     Rows with ``leaf < 0`` are ignored. Leaves with no rows (or zero total weight) get NaN.
     Rows are grouped with one stable integer sort (radix sort for < 32768 leaves), then each
-    leaf's quantile is a partition (unweighted) or a sort (weighted).
+    leaf's quantile is a partition (unweighted) or a sort (weighted). Without weights the
+    compiled twin (``losses/_leaf_stats.h``: counting sort, quickselect) runs when the
+    compiled kernels are on; it gives the same values.
     """
+    compiled = enabled_module() if weight is None else None
+    if compiled is not None:  # the same percentiles by counting sort and quickselect, in C
+        values = np.empty(n_leaves)
+        compiled.leaf_percentiles(np.ascontiguousarray(residual, dtype=np.float64),
+                                  np.ascontiguousarray(leaf, dtype=np.int64), n_leaves,
+                                  float(level), values)
+        return values
     values = np.full(n_leaves, np.nan)
     keep = leaf >= 0
     if not np.all(keep):
@@ -174,6 +184,9 @@ def assign_leaves(
         (leaf, tied_leaves): leaf (n,) int64 with -1 for rows whose value is shared by several
         leaves (ties within tolerance); tied_leaves (L,) bool.
 
+    The compiled twin (``losses/_leaf_stats.h``, a branch-free binary search per row) runs
+    when the compiled kernels are on; it gives the same leaves.
+
     Raises:
         RuntimeError if a row matches no leaf (the cached scores moved by something other
         than this tree: a configuration the renewal cannot follow).
@@ -190,6 +203,16 @@ def assign_leaves(
     tied_leaves = np.zeros(leaf_values.size, dtype=bool)
     tied_leaves[order] = tied_sorted
 
+    compiled = enabled_module()
+    if compiled is not None:  # the same search, one pass in C
+        leaf = np.empty(delta.shape[0], dtype=np.int64)
+        unmatched, worst = compiled.assign_leaves(
+            np.ascontiguousarray(delta, dtype=np.float64), np.ascontiguousarray(sorted_values),
+            order.astype(np.int64), tied_sorted.astype(np.uint8), tolerance, leaf)
+        if unmatched:
+            _lost_track(int(unmatched), worst, delta)
+        return leaf, tied_leaves
+
     position = np.searchsorted(sorted_values, delta)
     right = np.minimum(position, sorted_values.size - 1)
     left = np.maximum(position - 1, 0)
@@ -198,16 +221,20 @@ def assign_leaves(
     distance = np.abs(delta - sorted_values[nearest])
     unmatched = ~(distance <= tolerance)
     if np.any(unmatched):
-        worst = int(np.argmax(np.where(unmatched, distance, -1.0)))
-        raise RuntimeError(
-            f"leaf renewal lost track of LightGBM's cached scores: {int(unmatched.sum())} rows "
-            f"moved by an amount that matches no leaf of the new tree (row {worst}: "
-            f"{delta[worst]!r}). This happens when something other than one new tree changes "
-            "the scores (dart/rf boosting, refit, rollback); use boosting='gbdt'."
-        )
+        _lost_track(int(unmatched.sum()), int(np.argmax(np.where(unmatched, distance, -1.0))),
+                    delta)
     leaf = order[nearest].astype(np.int64)
     leaf[tied_sorted[nearest]] = -1
     return leaf, tied_leaves
+
+
+def _lost_track(count: int, worst: int, delta: np.ndarray):
+    raise RuntimeError(
+        f"leaf renewal lost track of LightGBM's cached scores: {count} rows moved by an "
+        f"amount that matches no leaf of the new tree (row {worst}: {delta[worst]!r}). This "
+        "happens when something other than one new tree changes the scores (dart/rf "
+        "boosting, refit, rollback); use boosting='gbdt'."
+    )
 
 
 _NUM_LEAVES = re.compile(r"^num_leaves=(\d+)$", re.MULTILINE)

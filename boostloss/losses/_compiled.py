@@ -31,6 +31,7 @@ import numpy as np
 
 __all__ = [
     "available",
+    "enabled_module",
     "checked_grad_hess",
     "enabled",
     "grad_hess",
@@ -105,6 +106,12 @@ def enabled() -> bool:
             stacklevel=3,
         )
     return False
+
+
+def enabled_module():
+    """The compiled extension if grad/hess calls use it (``enabled()``), else None: for the
+    other compiled helpers it holds (the LightGBM leaf renewal's)."""
+    return _load() if enabled() else None
 
 
 # ----------------------------------------------------------------------------- the table

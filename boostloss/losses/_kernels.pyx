@@ -51,6 +51,14 @@ cdef extern from "_row_loops.h" nogil:
                        const double* w, void* grad, void* hess, Py_ssize_t n, double a,
                        double fp_weight, double fn_weight, double smooth)
 
+cdef extern from "_leaf_stats.h" nogil:
+    Py_ssize_t bl_assign_leaves(const double* delta, Py_ssize_t n, const double* sorted_values,
+                                const int64_t* order, const unsigned char* tied,
+                                Py_ssize_t n_leaves, double tolerance, int64_t* leaf,
+                                Py_ssize_t* worst)
+    int bl_leaf_percentiles(const double* residual, const int64_t* leaf, Py_ssize_t n,
+                            Py_ssize_t n_leaves, double level, double* out)
+
 ctypedef fused raw_t:
     float
     double
@@ -198,3 +206,36 @@ def overlap(const double[::1] y, const raw_t[::1] raw, const double[::1] weight,
         flag = bl_run_overlap(raw_t is double, out_t is double, &y[0], &raw[0], w, &grad[0],
                               &hess[0], n, a, fp_weight, fn_weight, smooth)
     return flag
+
+
+# ------------------------------------------------------------- leaf renewal (lightgbm)
+def assign_leaves(const double[::1] delta, const double[::1] sorted_values,
+                  const int64_t[::1] order, const unsigned char[::1] tied, double tolerance,
+                  int64_t[::1] leaf):
+    """Each row's leaf (``boostloss.lightgbm._renewal.assign_leaves``): writes ``leaf``;
+    returns (rows matching no leaf, the farthest such row or -1)."""
+    cdef Py_ssize_t n = delta.shape[0], n_leaves = sorted_values.shape[0], worst = -1, unmatched
+    if n_leaves == 0 or order.shape[0] != n_leaves or tied.shape[0] != n_leaves \
+            or leaf.shape[0] != n:
+        raise ValueError("delta, leaf values, order, tied and leaf do not match.")
+    if n == 0:
+        return 0, -1
+    with nogil:
+        unmatched = bl_assign_leaves(&delta[0], n, &sorted_values[0], &order[0], &tied[0],
+                                     n_leaves, tolerance, &leaf[0], &worst)
+    return unmatched, worst
+
+
+def leaf_percentiles(const double[::1] residual, const int64_t[::1] leaf, Py_ssize_t n_leaves,
+                     double level, double[::1] out):
+    """LightGBM's percentile of each leaf's residuals into ``out`` (NaN for empty leaves;
+    rows with leaf < 0 ignored), as ``_renewal.leaf_quantiles`` without weights."""
+    cdef Py_ssize_t n = residual.shape[0]
+    cdef int status
+    if leaf.shape[0] != n or out.shape[0] != n_leaves:
+        raise ValueError("residual, leaf and out do not match.")
+    with nogil:
+        status = bl_leaf_percentiles(&residual[0] if n else NULL, &leaf[0] if n else NULL, n,
+                                     n_leaves, level, &out[0] if n_leaves else NULL)
+    if status != 0:
+        raise MemoryError()
