@@ -208,7 +208,7 @@ def assign_leaves(
         leaf = np.empty(delta.shape[0], dtype=np.int64)
         unmatched, worst = compiled.assign_leaves(
             np.ascontiguousarray(delta, dtype=np.float64), np.ascontiguousarray(sorted_values),
-            order.astype(np.int64), tied_sorted.astype(np.uint8), tolerance, leaf)
+            order.astype(np.int64), tied_sorted.astype(np.int64), tolerance, leaf)
         if unmatched:
             _lost_track(int(unmatched), worst, delta)
         return leaf, tied_leaves
@@ -226,6 +226,13 @@ def assign_leaves(
     leaf = order[nearest].astype(np.int64)
     leaf[tied_sorted[nearest]] = -1
     return leaf, tied_leaves
+
+
+def _largest_magnitude(values: np.ndarray) -> float:
+    """max |v| without an |v| temporary (max and -min: two reads, no allocation)"""
+    if values.size == 0:
+        return 0.0
+    return max(float(values.max()), -float(values.min()))
 
 
 def _lost_track(count: int, worst: int, delta: np.ndarray):
@@ -293,6 +300,8 @@ class LeafRenewal:
         self._cached: dict[int, np.ndarray] = {}  # LightGBM's cache at the last sync
         self._scores: dict[int, np.ndarray] = {}  # the stored model's scores
         self._synced_trees = 0
+        self._cached_scale: float | None = None
+        self._next_cached_scale: float | None = None
         self.stats = {"renewed_trees": 0, "tied_leaves_kept": 0, "tie_predictions": 0}
 
     # ------------------------------------------------------------------ engine state
@@ -314,6 +323,7 @@ class LeafRenewal:
             return
         self.booster = booster
         self._cached = self._fetch_cached()
+        self._cached_scale = None  # max |score| of self._cached, once measured
         self._scores = {key: value.copy() for key, value in self._cached.items()}
         self._synced_trees = booster.num_trees()
 
@@ -345,6 +355,7 @@ class LeafRenewal:
             )
         tree = n_trees - 1
         now = self._fetch_cached()
+        self._next_cached_scale = None  # measured by _score_scale if the tree is renewed
         n_leaves = _tree_num_leaves(booster, tree)
         if n_leaves > 1:
             self._renew(tree, n_leaves, now)
@@ -352,6 +363,7 @@ class LeafRenewal:
             for key, value in now.items():
                 self._scores[key] += value - self._cached[key]
         self._cached = now
+        self._cached_scale = self._next_cached_scale
         self._synced_trees = n_trees
 
     def _shrinkage(self) -> float:
@@ -360,9 +372,14 @@ class LeafRenewal:
 
     def _score_scale(self, now: dict[int, np.ndarray]) -> float:
         """Largest |cached score| before or after the tree, over every Dataset: one
-        tolerance for all, so every Dataset sees the same groups of tied leaves."""
-        arrays = [*self._cached.values(), *now.values()]
-        return float(max(np.max(np.abs(a), initial=0.0) for a in arrays))
+        tolerance for all, so every Dataset sees the same groups of tied leaves. (The
+        scale of the scores before the tree was measured, as ``now``, one round earlier.)"""
+        after = float(max(_largest_magnitude(a) for a in now.values()))
+        before = self._cached_scale
+        if before is None:
+            before = float(max(_largest_magnitude(a) for a in self._cached.values()))
+        self._next_cached_scale = after
+        return max(before, after)
 
     def _leaves_of(self, key: int, now, old_values: np.ndarray, scale: float):
         return assign_leaves(now[key] - self._cached[key], old_values, scale)

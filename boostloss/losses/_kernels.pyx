@@ -53,7 +53,7 @@ cdef extern from "_row_loops.h" nogil:
 
 cdef extern from "_leaf_stats.h" nogil:
     Py_ssize_t bl_assign_leaves(const double* delta, Py_ssize_t n, const double* sorted_values,
-                                const int64_t* order, const unsigned char* tied,
+                                const int64_t* order, const int64_t* tied,
                                 Py_ssize_t n_leaves, double tolerance, int64_t* leaf,
                                 Py_ssize_t* worst)
     int bl_leaf_percentiles(const double* residual, const int64_t* leaf, Py_ssize_t n,
@@ -210,7 +210,7 @@ def overlap(const double[::1] y, const raw_t[::1] raw, const double[::1] weight,
 
 # ------------------------------------------------------------- leaf renewal (lightgbm)
 def assign_leaves(const double[::1] delta, const double[::1] sorted_values,
-                  const int64_t[::1] order, const unsigned char[::1] tied, double tolerance,
+                  const int64_t[::1] order, const int64_t[::1] tied, double tolerance,
                   int64_t[::1] leaf):
     """Each row's leaf (``boostloss.lightgbm._renewal.assign_leaves``): writes ``leaf``;
     returns (rows matching no leaf, the farthest such row or -1)."""

@@ -17,14 +17,14 @@
 /* Each row's leaf from the change of its score: the sorted leaf value nearest to delta[i]
  * (ties between two neighbours go to the lower one, as numpy's version; found by counting
  * the values below delta[i] for up to 64 leaves, else a binary search), leaf[i] =
- * order[nearest], or -1 where that value is tied with another leaf (tied[nearest] != 0).
+ * order[nearest], or -1 where that value is tied with another leaf (tied[nearest] = 1, else 0).
  * Rows farther than ``tolerance`` from every value are counted; *worst gets the one farthest
  * away (or the first NaN). Returns the count of such rows. */
 #define BL_ASSIGN_BLOCK 1024
 
 BL_CLONES static ptrdiff_t bl_assign_leaves(
     const double *restrict delta, ptrdiff_t n, const double *restrict sorted_values,
-    const int64_t *restrict order, const uint8_t *restrict tied, ptrdiff_t n_leaves,
+    const int64_t *restrict order, const int64_t *restrict tied, ptrdiff_t n_leaves,
     double tolerance, int64_t *restrict leaf, ptrdiff_t *worst) {
     ptrdiff_t unmatched = 0;
     double worst_distance = -1.0;
@@ -36,11 +36,13 @@ BL_CLONES static ptrdiff_t bl_assign_leaves(
         /* position = the first index whose value is >= d (numpy searchsorted, side left) */
         if (n_leaves <= 64) {  /* count the values below d, leaf by leaf over the block's
                                 * rows: vectorised across rows, no branches */
-            for (ptrdiff_t b = 0; b < nb; b++) position[b] = 0;
+            double count[BL_ASSIGN_BLOCK]; /* counted in doubles: the lanes of d's compares */
+            for (ptrdiff_t b = 0; b < nb; b++) count[b] = 0.0;
             for (ptrdiff_t j = 0; j < n_leaves; j++) {
                 double value = sorted_values[j];
-                for (ptrdiff_t b = 0; b < nb; b++) position[b] += value < d[b];
+                for (ptrdiff_t b = 0; b < nb; b++) count[b] += value < d[b];
             }
+            for (ptrdiff_t b = 0; b < nb; b++) position[b] = (ptrdiff_t)count[b];
         } else {
             for (ptrdiff_t b = 0; b < nb; b++) {
                 ptrdiff_t base = 0, size = n_leaves;
@@ -52,23 +54,32 @@ BL_CLONES static ptrdiff_t bl_assign_leaves(
                 position[b] = base + (sorted_values[base] < d[b]);
             }
         }
-        for (ptrdiff_t b = 0; b < nb; b++) {
+        int any_unmatched = 0;
+        for (ptrdiff_t b = 0; b < nb; b++) {  /* no branches: vectorised (gathers) */
             ptrdiff_t right = position[b] < n_leaves - 1 ? position[b] : n_leaves - 1;
             ptrdiff_t left = position[b] - 1 > 0 ? position[b] - 1 : 0;
             double to_left = fabs(d[b] - sorted_values[left]);
             double to_right = fabs(d[b] - sorted_values[right]);
             ptrdiff_t nearest = to_left <= to_right ? left : right;
-            double distance = fabs(d[b] - sorted_values[nearest]);
-            if (!(distance <= tolerance)) {  /* rare: the caller raises */
-                unmatched++;
-                double rank = distance == distance ? distance : INFINITY; /* NaN: the worst */
-                if (rank > worst_distance) {
-                    worst_distance = rank;
-                    *worst = i0 + b;
+            any_unmatched |= !(fabs(d[b] - sorted_values[nearest]) <= tolerance);
+            int64_t is_tied = tied[nearest]; /* 0/1, int64: gathered like order (no byte gathers) */
+            leaf[i0 + b] = order[nearest] * (1 - is_tied) - is_tied;
+        }
+        if (any_unmatched) {  /* rare (the caller raises): count them, find the worst */
+            for (ptrdiff_t b = 0; b < nb; b++) {
+                ptrdiff_t right = position[b] < n_leaves - 1 ? position[b] : n_leaves - 1;
+                ptrdiff_t left = position[b] - 1 > 0 ? position[b] - 1 : 0;
+                double distance = fmin(fabs(d[b] - sorted_values[left]),
+                                       fabs(d[b] - sorted_values[right]));
+                if (!(distance <= tolerance)) {
+                    unmatched++;
+                    double rank = distance == distance ? distance : INFINITY; /* NaN: worst */
+                    if (rank > worst_distance) {
+                        worst_distance = rank;
+                        *worst = i0 + b;
+                    }
                 }
             }
-            int64_t is_tied = tied[nearest] != 0; /* ties are common: arithmetic, no branch */
-            leaf[i0 + b] = order[nearest] * (1 - is_tied) - is_tied;
         }
     }
     return unmatched;
@@ -85,40 +96,53 @@ static int bl_compare_doubles(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* Rearrange values[0..n) so that values[k] is the k-th smallest, everything before it <=
- * and after it >= (quickselect, median of three; after 2 log2(n) rounds without finishing,
- * sorts the rest: O(n log n) at worst). */
-static void bl_select(double *values, ptrdiff_t n, ptrdiff_t k) {
-    ptrdiff_t low = 0, high = n - 1;
-    int budget = 2;
-    for (ptrdiff_t m = n; m > 1; m >>= 1) budget += 2;
-    while (high > low) {
-        if (--budget < 0) {
-            qsort(values + low, (size_t)(high - low + 1), sizeof(double), bl_compare_doubles);
+/* Rearrange values[left..right] so that values[k] is the k-th smallest, everything before it
+ * <= and after it >= (Floyd and Rivest's SELECT, 1975: on ranges above 600 values it first
+ * selects within a sample around k, so that the pivot lands next to k and the partition
+ * leaves a short range: about 1.5 n comparisons instead of quickselect's 3.4 n). Ranges that
+ * are still open after 64 partitions are sorted: O(n log n) at worst. */
+static void bl_select_range(double *values, ptrdiff_t left, ptrdiff_t right, ptrdiff_t k,
+                            int depth) {
+    int partitions = 0;
+    while (right > left) {
+        if (++partitions > 64 || depth > 16) {
+            qsort(values + left, (size_t)(right - left + 1), sizeof(double), bl_compare_doubles);
             return;
         }
-        ptrdiff_t middle = low + (high - low) / 2;
-        if (values[middle] < values[low]) bl_swap(&values[middle], &values[low]);
-        if (values[high] < values[low]) bl_swap(&values[high], &values[low]);
-        if (values[high] < values[middle]) bl_swap(&values[high], &values[middle]);
-        double pivot = values[middle];
-        ptrdiff_t i = low, j = high;
-        while (i <= j) {  /* Hoare partition */
-            while (values[i] < pivot) i++;
-            while (pivot < values[j]) j--;
-            if (i <= j) {
-                bl_swap(&values[i], &values[j]);
-                i++;
-                j--;
-            }
+        if (right - left > 600) {
+            double n = (double)(right - left + 1), i = (double)(k - left + 1);
+            double z = log(n), s = 0.5 * exp(2.0 * z / 3.0);
+            double sd = 0.5 * sqrt(z * s * (n - s) / n) * (i - n / 2 < 0 ? -1.0 : 1.0);
+            double low = floor((double)k - i * s / n + sd);
+            double high = floor((double)k + (n - i) * s / n + sd);
+            ptrdiff_t new_left = low > (double)left ? (ptrdiff_t)low : left;
+            ptrdiff_t new_right = high < (double)right ? (ptrdiff_t)high : right;
+            bl_select_range(values, new_left, new_right, k, depth + 1);
         }
-        if (k <= j)
-            high = j;
-        else if (k >= i)
-            low = i;
-        else
-            return;  /* j < k < i: values[k] == pivot, in place */
+        double pivot = values[k];
+        ptrdiff_t i = left, j = right;
+        bl_swap(&values[left], &values[k]);
+        if (values[right] > pivot) bl_swap(&values[right], &values[left]);
+        while (i < j) {
+            bl_swap(&values[i], &values[j]);
+            i++;
+            j--;
+            while (values[i] < pivot) i++;
+            while (values[j] > pivot) j--;
+        }
+        if (values[left] == pivot) {
+            bl_swap(&values[left], &values[j]);
+        } else {
+            j++;
+            bl_swap(&values[j], &values[right]);
+        }
+        if (j <= k) left = j + 1;
+        if (k <= j) right = j - 1;
     }
+}
+
+static void bl_select(double *values, ptrdiff_t n, ptrdiff_t k) {
+    bl_select_range(values, 0, n - 1, k, 0);
 }
 
 /* LightGBM's percentile of n values (boostloss.lightgbm._renewal.unweighted_quantile):
