@@ -476,6 +476,45 @@ def test_assign_leaves_finds_rows_and_flags_ties():
         assign_leaves(np.array([0.7]), values, scale=1.0)
 
 
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "numpy"])
+def test_renewal_helpers_compiled_equal_numpy(compiled, monkeypatch):
+    """The compiled twins (losses/_leaf_stats.h) give the numpy versions' leaves and
+    percentiles bit for bit: duplicates, ties, empty leaves, unknown rows, > 64 leaves
+    (binary search), levels at both ends, and the rows that match no leaf."""
+    from boostloss.losses import _compiled
+
+    if compiled and not _compiled.available():
+        pytest.fail("the compiled extension is not built")
+
+    def run(function, *args, **kwargs):
+        monkeypatch.setitem(_compiled._STATE, "mode", compiled)
+        return function(*args, **kwargs)
+
+    rng = np.random.default_rng(5)
+    for n_leaves, n in [(1, 10), (3, 1), (31, 5000), (64, 3000), (65, 3000), (300, 20000)]:
+        values = np.round(rng.normal(size=n_leaves), 1)  # rounded: tied leaf values
+        values[-1] = 0.1 + 0.2  # a value whose sums round
+        leaf = rng.integers(0, n_leaves, n)
+        before = rng.normal(0, 50, n)
+        delta = (before + values[leaf]) - before
+        got_leaf, got_tied = run(assign_leaves, delta, values, 60.0)
+        monkeypatch.setitem(_compiled._STATE, "mode", False)
+        want_leaf, want_tied = assign_leaves(delta, values, 60.0)
+        np.testing.assert_array_equal(got_leaf, want_leaf)
+        np.testing.assert_array_equal(got_tied, want_tied)
+        residual = np.round(rng.standard_t(2, n), 2)  # many duplicates
+        known = leaf.copy()
+        known[: n // 10] = -1
+        for level in (1e-9, 0.1, 0.5, 0.77, 0.9, 1.0):
+            got = run(leaf_quantiles, residual, known, n_leaves + 2, level)
+            monkeypatch.setitem(_compiled._STATE, "mode", False)
+            want = leaf_quantiles(residual, known, n_leaves + 2, level)
+            np.testing.assert_array_equal(got, want)  # NaN for the two empty leaves
+    for bad in (np.array([0.7, 0.5, np.nan]), np.array([0.5, 9.0, 0.25])):
+        with pytest.raises(RuntimeError, match=r"2 rows|1 rows"):
+            run(assign_leaves, bad, np.array([0.5, 0.25, 1.0]), 1.0)
+
+
 # ---------------------------------------------------------------------- early stopping
 def test_early_stopping_watches_the_boostloss_metric():
     X, y = _regression(n=600, seed=2)
