@@ -256,7 +256,8 @@ def main() -> None:
         f"{'engine':<10}{'loss':<24}{'native s':>10}{'boostl s':>10}{'hand s':>8}"
         f"{'bl/hand':>9}{'bl/nat':>8}{'hand/nat':>9}"
         + (f"{'numpy s':>9}{'np/hand':>9}{'np/nat':>8}" if args.numpy_column else "")
-        + (f"{'native MiB':>12}{'boostl MiB':>12}{'mem ratio':>10}" if args.fresh_process else "")
+        + (f"{'native MiB':>12}{'boostl MiB':>12}{'hand MiB':>10}{'bl/nat mem':>11}"
+           f"{'bl/hand mem':>12}" if args.fresh_process else "")
     )
     print(header)
     print("-" * len(header))
@@ -296,7 +297,10 @@ def main() -> None:
             if args.fresh_process:
                 native_m = median_of(results, "native", "peak_mib")
                 custom_m = median_of(results, "custom", "peak_mib")
-                line += f"{native_m:>12.0f}{custom_m:>12.0f}{custom_m / native_m:>10.2f}"
+                hand_m = median_of(results, "handwritten", "peak_mib") if hand_s else None
+                line += (f"{native_m:>12.0f}{custom_m:>12.0f}"
+                         + (f"{hand_m:>10.0f}" if hand_m else f"{'-':>10}")
+                         + f"{ratio_cell(custom_m, native_m, 11)}{ratio_cell(custom_m, hand_m, 12)}")
             print(line, flush=True)
 
 

@@ -264,8 +264,6 @@ _KERNELS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "tversky": (("alpha", "beta", "smooth"),
                 _overlap(lambda loss: 1.0, lambda loss: loss.alpha, lambda loss: loss.beta)),
 }
-# The kernel's y: class ids for softmax losses, float64 labels for every other loss.
-_INTEGER_LABELS = ("softmax_cross_entropy", "softmax_focal")
 # 2-D kernels: raw, grad and hess are passed as (n, k) arrays (single-level quantile: k = 1).
 _TWO_D = ("quantile", "multilabel_logistic", "softmax_cross_entropy", "softmax_focal")
 
@@ -333,10 +331,7 @@ def checked_grad_hess(loss, y: np.ndarray, raw: np.ndarray, weight: np.ndarray |
     if raw.dtype != np.float32:
         raw = np.asarray(raw, dtype=np.float64)  # float32 is read as is; the math is float64
     weight = _NO_WEIGHT if weight is None else np.ascontiguousarray(weight, dtype=np.float64)
-    if loss.name in _INTEGER_LABELS:
-        y = np.ascontiguousarray(y, dtype=np.int64)
-    else:
-        y = np.asarray(y, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)  # the validated labels (softmax: class ids 0..k-1)
     if loss.name in _TWO_D:
         if raw.ndim == 1:
             raw, out_grad, out_hess = raw[:, None], grad[:, None], hess[:, None]

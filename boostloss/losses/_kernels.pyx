@@ -36,13 +36,13 @@ cdef extern from "_row_loops.h" nogil:
                        Py_ssize_t out_rs, Py_ssize_t out_cs, Py_ssize_t n, Py_ssize_t k,
                        const double* p, Py_ssize_t p_cs)
     Py_ssize_t bl_softmax_scratch_size(Py_ssize_t k)
-    int bl_run_softmax_cross_entropy(int raw_double, int out_double, const int64_t* y,
+    int bl_run_softmax_cross_entropy(int raw_double, int out_double, const double* y,
                                      const void* raw, Py_ssize_t raw_rs, Py_ssize_t raw_cs,
                                      const double* w, void* grad, void* hess,
                                      Py_ssize_t out_rs, Py_ssize_t out_cs, Py_ssize_t n,
                                      Py_ssize_t k, const double* class_weight,
                                      double* scratch, double eps, double factor)
-    int bl_run_softmax_focal(int raw_double, int out_double, const int64_t* y,
+    int bl_run_softmax_focal(int raw_double, int out_double, const double* y,
                              const void* raw, Py_ssize_t raw_rs, Py_ssize_t raw_cs,
                              const double* w, void* grad, void* hess, Py_ssize_t out_rs,
                              Py_ssize_t out_cs, Py_ssize_t n, Py_ssize_t k,
@@ -139,11 +139,11 @@ cdef inline int check_softmax(Py_ssize_t n, Py_ssize_t k, Py_ssize_t y_n, Py_ssi
     return 0
 
 
-def softmax_cross_entropy(const int64_t[::1] y, const raw_t[:, :] raw,
+def softmax_cross_entropy(const double[::1] y, const raw_t[:, :] raw,
                           const double[::1] weight, out_t[:, :] grad, out_t[:, :] hess,
                           const double[::1] class_weight, double eps, double factor):
-    """Softmax cross-entropy over (n, k); ``y`` class ids in [0, k) (checked by the caller:
-    the labels were validated once per dataset)."""
+    """Softmax cross-entropy over (n, k); ``y`` class ids 0..k-1 as float64 (the validated
+    labels; checked once per dataset by the caller, not here)."""
     cdef Py_ssize_t n = raw.shape[0], k = raw.shape[1]
     cdef int flag
     check_softmax(n, k, y.shape[0], class_weight.shape[0],
@@ -165,10 +165,10 @@ def softmax_cross_entropy(const int64_t[::1] y, const raw_t[:, :] raw,
     return flag
 
 
-def softmax_focal(const int64_t[::1] y, const raw_t[:, :] raw, const double[::1] weight,
+def softmax_focal(const double[::1] y, const raw_t[:, :] raw, const double[::1] weight,
                   out_t[:, :] grad, out_t[:, :] hess, const double[::1] class_weight,
                   double gamma_):
-    """Softmax focal loss over (n, k); ``y`` class ids in [0, k)."""
+    """Softmax focal loss over (n, k); ``y`` class ids 0..k-1 as float64 (validated)."""
     cdef Py_ssize_t n = raw.shape[0], k = raw.shape[1]
     cdef int flag
     check_softmax(n, k, y.shape[0], class_weight.shape[0],

@@ -57,7 +57,7 @@ BL_INLINE ptrdiff_t bl_softmax_scratch_size(ptrdiff_t k) {
     }
 
 #define BL_SOFTMAX_ARGUMENTS(RAW_T, OUT_T)                                                   \
-    const int64_t *restrict y, const RAW_T *restrict raw, ptrdiff_t raw_rs, ptrdiff_t raw_cs, \
+    const double *restrict y, const RAW_T *restrict raw, ptrdiff_t raw_rs, ptrdiff_t raw_cs,  \
         const double *restrict w, OUT_T *restrict grad, OUT_T *restrict hess,                 \
         ptrdiff_t out_rs, ptrdiff_t out_cs, ptrdiff_t n, ptrdiff_t k,                         \
         const double *restrict class_weight, double *restrict scratch
@@ -82,15 +82,16 @@ BL_INLINE ptrdiff_t bl_softmax_scratch_size(ptrdiff_t k) {
             for (ptrdiff_t b = 0; b < nb; b++) others[b] = 0.0;                               \
             for (ptrdiff_t j = 0; j < k; j++)                                                 \
                 for (ptrdiff_t b = 0; b < nb; b++)                                            \
-                    others[b] += y[i0 + b] != j ? s[j * block + b] : 0.0;                     \
+                    others[b] += y[i0 + b] != (double)j ? s[j * block + b] : 0.0;             \
             for (ptrdiff_t b = 0; b < nb; b++) {                                              \
                 total[b] = 1.0 / total[b]; /* from here on: its inverse */                    \
                 others[b] *= total[b];                                                        \
-                scale[b] = (1.0 - eps) * class_weight[y[i0 + b]] + spread * c_total;          \
+                scale[b] = (1.0 - eps) * class_weight[(ptrdiff_t)y[i0 + b]]                   \
+                           + spread * c_total;                                                \
             }                                                                                 \
             BL_SOFTMAX_STORE(OUT, {                                                           \
                 double p = s[j * block + b] * total[b];                                       \
-                int at_label = y[i0 + b] == j;                                                \
+                int at_label = y[i0 + b] == (double)j;                                        \
                 g = at_label ? -scale[b] * others[b] + spread * (c_total - class_weight[j])   \
                              : p * scale[b] - spread * class_weight[j];                       \
                 h = (at_label ? p * others[b] : p * (1.0 - p)) * (factor * scale[b]);         \
@@ -128,10 +129,10 @@ BL_INLINE ptrdiff_t bl_softmax_scratch_size(ptrdiff_t k) {
                     double first_top = (term == 1.0) & (seen_top[b] == 0.0);                  \
                     seen_top[b] += first_top;                                                 \
                     rest[b] += first_top != 0.0 ? 0.0 : term;                                 \
-                    one_minus_t[b] += y[i0 + b] != j ? term : 0.0;                            \
+                    one_minus_t[b] += y[i0 + b] != (double)j ? term : 0.0;                    \
                 }                                                                             \
             for (ptrdiff_t b = 0; b < nb; b++) {                                              \
-                int64_t label = y[i0 + b];                                                    \
+                ptrdiff_t label = (ptrdiff_t)y[i0 + b];                                       \
                 double inverse = 1.0 / total[b];                                              \
                 double log_t = ((double)raw[(i0 + b) * raw_rs + label * raw_cs] - top[b])     \
                                - bl_log1p(rest[b]);                                           \
@@ -149,7 +150,7 @@ BL_INLINE ptrdiff_t bl_softmax_scratch_size(ptrdiff_t k) {
             }                                                                                 \
             BL_SOFTMAX_STORE(OUT, {                                                           \
                 double p = s[j * block + b] * total[b];                                       \
-                double indicator_minus_p = y[i0 + b] == j ? one_minus_t[b] : -p;              \
+                double indicator_minus_p = y[i0 + b] == (double)j ? one_minus_t[b] : -p;      \
                 double direction = indicator_minus_p / safe[b];                               \
                 g = -slope[b] * indicator_minus_p;                                            \
                 h = slope[b] * p * (1.0 - p)                                                  \
@@ -250,11 +251,11 @@ BL_OVERLAP(double, double, d, dd)
                   : ((out_double) ? (FN)NAME##_fd : (FN)NAME##_ff))
 
 BL_INLINE int bl_run_softmax_cross_entropy(
-    int raw_double, int out_double, const int64_t *y, const void *raw, ptrdiff_t raw_rs,
+    int raw_double, int out_double, const double *y, const void *raw, ptrdiff_t raw_rs,
     ptrdiff_t raw_cs, const double *w, void *grad, void *hess, ptrdiff_t out_rs,
     ptrdiff_t out_cs, ptrdiff_t n, ptrdiff_t k, const double *class_weight, double *scratch,
     double eps, double factor) {
-    typedef int (*fn)(const int64_t *, const void *, ptrdiff_t, ptrdiff_t, const double *,
+    typedef int (*fn)(const double *, const void *, ptrdiff_t, ptrdiff_t, const double *,
                       void *, void *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t,
                       const double *, double *, double, double);
     fn run = BL_PICK(bl_softmax_cross_entropy, fn, raw_double, out_double);
@@ -263,11 +264,11 @@ BL_INLINE int bl_run_softmax_cross_entropy(
 }
 
 BL_INLINE int bl_run_softmax_focal(
-    int raw_double, int out_double, const int64_t *y, const void *raw, ptrdiff_t raw_rs,
+    int raw_double, int out_double, const double *y, const void *raw, ptrdiff_t raw_rs,
     ptrdiff_t raw_cs, const double *w, void *grad, void *hess, ptrdiff_t out_rs,
     ptrdiff_t out_cs, ptrdiff_t n, ptrdiff_t k, const double *class_weight, double *scratch,
     double gamma) {
-    typedef int (*fn)(const int64_t *, const void *, ptrdiff_t, ptrdiff_t, const double *,
+    typedef int (*fn)(const double *, const void *, ptrdiff_t, ptrdiff_t, const double *,
                       void *, void *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t,
                       const double *, double *, double);
     fn run = BL_PICK(bl_softmax_focal, fn, raw_double, out_double);
