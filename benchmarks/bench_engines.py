@@ -44,9 +44,12 @@ import numpy as np
 TWINS: dict[str, tuple[dict, dict | None, dict | None]] = {
     "squared_error": ({}, {"objective": "reg:squarederror"}, {"objective": "regression"}),
     "logistic": ({}, {"objective": "binary:logistic"}, {"objective": "binary"}),
-    "pseudo_huber": ({"hessian_floor": 0.0}, {"objective": "reg:pseudohubererror"}, None),
+    # the native objectives' own Hessians: exact (pseudo_huber, fair), 1 (LightGBM huber)
+    "pseudo_huber": ({"hessian": "exact", "hessian_floor": 0.0},
+                     {"objective": "reg:pseudohubererror"}, None),
     "huber": ({"delta": 1.0, "hessian_floor": 1.0}, None, {"objective": "huber", "alpha": 1.0}),
-    "fair": ({"hessian_floor": 0.0}, None, {"objective": "fair", "fair_c": 1.0}),
+    "fair": ({"hessian": "exact", "hessian_floor": 0.0}, None,
+             {"objective": "fair", "fair_c": 1.0}),
     "gamma": ({}, {"objective": "reg:gamma"}, {"objective": "gamma"}),
     "tweedie": ({}, {"objective": "reg:tweedie"}, {"objective": "tweedie"}),
     "poisson": (

@@ -10,7 +10,8 @@ interleaved runs (the three timings rotate within every repeat) of:
 - ``copy``: copying the raw scores into two float32 arrays (the bytes a kernel must at least
   read and write): the memory-bandwidth floor;
 - ``numpy``: the numpy reference path (row blocks; the compiled kernels switched off);
-- ``compiled``: the compiled kernel (``boostloss/losses/_kernels.pyx``, one thread);
+- ``compiled``: the compiled kernel (C loops in ``boostloss/losses/_loops.h`` and
+  ``_row_loops.h``, one thread);
 
 and the ratios compiled / copy and numpy / compiled. Timings are per 1M elements, in CPU time
 of the calling thread (``time.thread_time``; everything here runs on that one thread), which

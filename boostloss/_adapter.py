@@ -11,9 +11,9 @@ Both engines store gradients and Hessians in float32. The loss contract (finite 
 hess > 0) must hold for *those* arrays, not only for the float64 values before the cast, so
 every objective callable passes the exact arrays it hands the engine (float32, final layout)
 through ``guard_engine_arrays``, whose semantics are these. The compiled kernels
-(``losses/_kernels.pyx``) apply them as they write float32: rule 4 in the store, and they
-count the values that rules 1-2 reject, so ``float32_grad_hess`` runs the guard's
-reductions only on the numpy path or when that count is not 0:
+(``losses/_loops.h``) apply them as they write float32: rule 4 in the store, and they
+flag the values that rules 1-2 reject, so ``float32_grad_hess`` runs the guard's
+reductions only on the numpy path or when that flag is set:
 
 1. NaN in grad or hess: ValueError (the loss is undefined there, e.g. inputs far outside
    the documented range). Checked by min/max reductions, which propagate NaN.
@@ -34,6 +34,7 @@ minimum Hessian is below ``FLOAT32_TINY``.
 from __future__ import annotations
 
 import importlib
+import sys
 import weakref
 from dataclasses import dataclass
 
@@ -48,6 +49,7 @@ __all__ = [
     "prepare_target",
     "guard_engine_arrays",
     "float32_grad_hess",
+    "OutputBuffers",
     "TargetCache",
     "same_contents",
     "FLOAT32_MAX",
@@ -238,12 +240,52 @@ def lazy_attributes(package: str, module: str, names: tuple[str, ...]):
     return __getattr__
 
 
+class OutputBuffers:
+    """The grad/hess arrays of an objective callable's last round, reused for the next round
+    when nothing else holds them.
+
+    An engine copies (XGBoost) or reads (LightGBM) the returned arrays before it asks for the
+    next round and keeps no reference to them, so a fresh pair of arrays every round would
+    only cost page faults (about 1 ms per round at 1M rows, more than the kernel itself).
+    A pair is reused only while this object holds the sole reference to each array (and to
+    nothing derived from them: a view holds its base): if the caller kept the previous
+    result, it gets new arrays and the kept ones stay as they were. CPython only (reference
+    counts); elsewhere every call allocates.
+    """
+
+    _REUSABLE = sys.implementation.name == "cpython"
+
+    def __init__(self) -> None:
+        self._pair: tuple[np.ndarray, np.ndarray] | None = None
+
+    def get(self, shape: tuple, dtype, order: str) -> tuple[np.ndarray, np.ndarray]:
+        pair = self._pair
+        if pair is not None and self._REUSABLE:
+            grad, hess = pair
+            # references: the tuple, the local name and getrefcount's argument
+            if (grad.shape == shape and grad.dtype == dtype
+                    and (grad.flags.f_contiguous if order == "F" else grad.flags.c_contiguous)
+                    and sys.getrefcount(grad) == 3 and sys.getrefcount(hess) == 3):
+                return grad, hess
+        pair = (np.empty(shape, dtype=dtype, order=order), np.empty(shape, dtype=dtype, order=order))
+        self._pair = pair if self._REUSABLE else None
+        return pair
+
+    def __getstate__(self):  # pickles and deep-copies empty
+        return {}
+
+    def __setstate__(self, state) -> None:
+        self._pair = None
+
+
 def float32_grad_hess(loss: Loss, labels: np.ndarray, raw: np.ndarray,
-                      weight: np.ndarray | None, order: str = "C"):
+                      weight: np.ndarray | None, order: str = "C",
+                      buffers: OutputBuffers | None = None):
     """The per-round call of both engines: (grad, hess) as float32 arrays shaped like raw,
     in ``order`` ("F" = LightGBM's class-major), weights multiplied in, through the engine
-    guard (module docstring). ``labels``/``weight`` come from ``prepare_target``."""
-    result = _compiled.checked_grad_hess(loss, labels, raw, weight, np.float32, order) \
+    guard (module docstring). ``labels``/``weight`` come from ``prepare_target``; the
+    compiled path writes into ``buffers`` (the callable's ``OutputBuffers``) when given."""
+    result = _compiled.checked_grad_hess(loss, labels, raw, weight, np.float32, order, buffers) \
         if _compiled.enabled() else None
     if result is None:  # no kernel for this loss: the numpy path, then the guard's reductions
         with np.errstate(over="ignore"):  # beyond float32 -> inf, reported by the guard

@@ -229,3 +229,30 @@ def test_settings_without_a_kernel_run_the_reference_on_the_engine_path(setting)
     reference = reference_float32(loss, labels, raw.astype(np.float32), None)
     for got, want in zip(engine, reference, strict=True):
         assert_array_equal(got, want)
+
+
+def test_output_buffers_are_reused_only_while_nothing_else_holds_them():
+    """The engine callables write each round into the previous round's arrays, unless the
+    caller still holds them (then the kept arrays stay as they were)."""
+    from boostloss._adapter import OutputBuffers
+
+    loss = bl.get_loss("logistic")
+    rng = np.random.default_rng(4)
+    y = loss.validate_labels(rng.integers(0, 2, 1000))
+    first_raw, second_raw = rng.normal(size=1000), rng.normal(size=1000)
+    buffers = OutputBuffers()
+    kept_grad, kept_hess = float32_grad_hess(loss, y, first_raw, None, "C", buffers)
+    kept_copy = kept_grad.copy()
+    grad, hess = float32_grad_hess(loss, y, second_raw, None, "C", buffers)
+    assert grad is not kept_grad and hess is not kept_hess
+    assert_array_equal(kept_grad, kept_copy)  # untouched by the second round
+    address = grad.ctypes.data
+    del grad, hess, kept_grad, kept_hess
+    grad, hess = float32_grad_hess(loss, y, first_raw, None, "C", buffers)
+    assert grad.ctypes.data == address  # nothing held the last pair: reused
+    assert_array_equal(grad, kept_copy)
+    assert_array_equal((grad, hess), float32_grad_hess(loss, y, first_raw, None))
+    view = grad[:10]
+    del grad, hess
+    grad, _ = float32_grad_hess(loss, y, second_raw, None, "C", buffers)
+    assert grad.ctypes.data != view.ctypes.data  # a view holds its base: not reused

@@ -23,7 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from .._adapter import PreparedTarget, float32_grad_hess, prepare_target, wrong_route
+from .._adapter import (
+    OutputBuffers,
+    PreparedTarget,
+    float32_grad_hess,
+    prepare_target,
+    wrong_route,
+)
 from ..links import IdentityLink
 from ..losses.base import Loss
 from ._engine import dataset_label, dataset_weight, require_lightgbm
@@ -126,14 +132,15 @@ def check_raw_shape(loss: Loss, target: PreparedTarget, raw: np.ndarray, where: 
         )
 
 
-def engine_grad_hess(loss: Loss, target: PreparedTarget, raw: np.ndarray):
+def engine_grad_hess(loss: Loss, target: PreparedTarget, raw: np.ndarray,
+                     buffers: OutputBuffers | None = None):
     """grad/hess for LightGBM: weights multiplied in, float32 in LightGBM's layout, guarded
     (``float32_grad_hess``: the compiled kernel or the numpy path, then the engine guard)."""
     # The compiled kernels run on the calling thread only (boostloss.losses._compiled), so
     # they do not fight LightGBM's OpenMP pool inside this callback.
     # float32 in LightGBM's layout (it ravels 2-D buffers in Fortran order) saves its copy
     return float32_grad_hess(loss, target.labels, raw, target.weight,
-                             "F" if raw.ndim == 2 else "C")
+                             "F" if raw.ndim == 2 else "C", buffers)
 
 
 class _LossCallable:
@@ -143,6 +150,7 @@ class _LossCallable:
     def __init__(self, loss: Loss) -> None:
         self.loss = loss
         self._targets = TargetsByAnchor(loss)
+        self._outputs = OutputBuffers()  # grad/hess arrays reused across rounds
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.loss!r})"
@@ -189,7 +197,7 @@ class LightGBMObjective(_LossCallable):
             self._checked = target
         raw = np.asarray(preds, dtype=np.float64)
         check_raw_shape(self.loss, target, raw, "the training data")
-        return engine_grad_hess(self.loss, target, raw)
+        return engine_grad_hess(self.loss, target, raw, self._outputs)
 
 
 class LightGBMMetric(_LossCallable):
@@ -237,7 +245,7 @@ class LightGBMSklearnObjective(_LossCallable):
             target = self._targets.get(anchor, y_true, weight)
         raw = np.asarray(y_pred, dtype=np.float64)
         check_raw_shape(self.loss, target, raw, "y_true")
-        return engine_grad_hess(self.loss, target, raw)
+        return engine_grad_hess(self.loss, target, raw, self._outputs)
 
 
     def _warn_raw_predictions(self) -> None:

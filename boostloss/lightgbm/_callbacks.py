@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .._adapter import PreparedTarget
+from .._adapter import OutputBuffers, PreparedTarget
 from ..losses.base import Loss
 from ._callables import check_raw_shape, engine_grad_hess
 from ._engine import require_lightgbm
@@ -37,6 +37,7 @@ class TrainingObjective:
     def __init__(self, loss: Loss, target: PreparedTarget, renewal: LeafRenewal | None) -> None:
         self.loss, self.target, self.renewal = loss, target, renewal
         self._checked = False
+        self._outputs = OutputBuffers()  # grad/hess arrays reused across rounds
 
     def __deepcopy__(self, memo):  # lgb.train deep-copies params: keep this very object
         return self
@@ -49,7 +50,7 @@ class TrainingObjective:
         if not self._checked:
             check_raw_shape(self.loss, self.target, raw, "the training data")
             self._checked = True
-        return engine_grad_hess(self.loss, self.target, raw)
+        return engine_grad_hess(self.loss, self.target, raw, self._outputs)
 
 
 class TrainingMetric:

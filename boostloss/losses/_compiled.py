@@ -316,9 +316,10 @@ def grad_hess(loss, y: np.ndarray, raw: np.ndarray, weight: np.ndarray | None,
 
 
 def checked_grad_hess(loss, y: np.ndarray, raw: np.ndarray, weight: np.ndarray | None,
-                      dtype=np.float64, order: str = "C"):
+                      dtype=np.float64, order: str = "C", buffers=None):
     """``grad_hess`` plus 1 if a stored value is not finite (beyond ``dtype``'s range, or
-    NaN), else 0, flagged by the kernel as it writes them; None without a kernel."""
+    NaN), else 0, flagged by the kernel as it writes them; None without a kernel.
+    ``buffers`` (``boostloss._adapter.OutputBuffers``) supplies the output arrays."""
     k = raw.shape[1] if raw.ndim == 2 else 1
     run = _runner(loss, k)
     if run is None:
@@ -326,8 +327,11 @@ def checked_grad_hess(loss, y: np.ndarray, raw: np.ndarray, weight: np.ndarray |
     reference_only = getattr(loss, "_uses_reference_only", None)  # data a kernel lacks
     if reference_only is not None and reference_only(y):
         return None
-    grad = np.empty(raw.shape, dtype=dtype, order=order)
-    hess = np.empty(raw.shape, dtype=dtype, order=order)
+    if buffers is None:
+        grad = np.empty(raw.shape, dtype=dtype, order=order)
+        hess = np.empty(raw.shape, dtype=dtype, order=order)
+    else:  # the arrays of the caller's previous round, if nothing else holds them
+        grad, hess = buffers.get(raw.shape, np.dtype(dtype), order)
     if raw.dtype != np.float32:
         raw = np.asarray(raw, dtype=np.float64)  # float32 is read as is; the math is float64
     weight = _NO_WEIGHT if weight is None else np.ascontiguousarray(weight, dtype=np.float64)

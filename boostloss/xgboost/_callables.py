@@ -18,6 +18,7 @@ import numpy as np
 from .._adapter import (
     PreparedTarget,
     TargetCache,
+    OutputBuffers,
     float32_grad_hess,
     guard_engine_arrays,
     prepare_target,
@@ -195,6 +196,7 @@ class _LossCallable(_PicklesOnlyTheLoss):
         self.loss = loss
         self.__name__ = loss.name  # read by wrappers (a helpful TypeError instead of theirs)
         self._targets = TargetCache()
+        self._outputs = OutputBuffers()  # grad/hess arrays reused across rounds
 
     def _target(self, dmatrix) -> PreparedTarget:
         return self._targets.get(
@@ -218,7 +220,8 @@ class XGBoostObjective(_LossCallable):
 
     def _grad_hess(self, target: PreparedTarget, raw: np.ndarray, dtrain):
         """float32 C-contiguous (grad, hess), checked against float32's range."""
-        return float32_grad_hess(self.loss, target.labels, raw, target.weight)
+        return float32_grad_hess(self.loss, target.labels, raw, target.weight,
+                                 buffers=self._outputs)
 
 
 class XGBoostMetric(_LossCallable):
@@ -249,6 +252,7 @@ class XGBoostSklearnObjective(_PicklesOnlyTheLoss):
     def __init__(self, loss: Loss) -> None:
         self.loss = loss
         self._last: tuple[np.ndarray, np.ndarray | None, PreparedTarget] | None = None
+        self._outputs = OutputBuffers()
 
     def __call__(self, y_true, y_pred, sample_weight=None) -> tuple[np.ndarray, np.ndarray]:
         if not isinstance(y_pred, np.ndarray) and hasattr(y_pred, "get_label"):
@@ -261,7 +265,8 @@ class XGBoostSklearnObjective(_PicklesOnlyTheLoss):
                 labels = labels.reshape(predt.shape)
         target = self._target(labels, _weight_vector(sample_weight))
         raw = _as_raw(self.loss, predt, target)
-        grad, hess = float32_grad_hess(self.loss, target.labels, raw, target.weight)
+        grad, hess = float32_grad_hess(self.loss, target.labels, raw, target.weight,
+                                       buffers=self._outputs)
         return grad.reshape(predt.shape), hess.reshape(predt.shape)
 
     def _target(self, labels: np.ndarray, weight: np.ndarray | None) -> PreparedTarget:
