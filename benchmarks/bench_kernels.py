@@ -10,8 +10,9 @@ interleaved runs (the three timings rotate within every repeat) of:
 - ``copy``: copying the raw scores into two float32 arrays (the bytes a kernel must at least
   read and write): the memory-bandwidth floor;
 - ``numpy``: the numpy reference path (row blocks; the compiled kernels switched off);
-- ``compiled``: the compiled kernel (C loops in ``boostloss/losses/_loops.h`` and
-  ``_row_loops.h``, one thread);
+- ``compiled``: the engine path with the compiled kernel (``float32_grad_hess`` writing
+  into the objective callables' reused output arrays; C loops in
+  ``boostloss/losses/_loops.h`` and ``_row_loops.h``, one thread);
 
 and the ratios compiled / copy and numpy / compiled. Timings are per 1M elements, in CPU time
 of the calling thread (``time.thread_time``; everything here runs on that one thread), which
@@ -29,6 +30,7 @@ import time
 import numpy as np
 
 import boostloss as bl
+from boostloss._adapter import OutputBuffers, float32_grad_hess
 from boostloss.losses import _compiled
 
 SETTINGS: dict[str, dict] = {
@@ -119,8 +121,12 @@ def main() -> None:
         functions = {"copy": copy,
                      "numpy": lambda loss=loss, labels=labels, raw=raw: numpy_path(loss, labels, raw)}
         if _compiled.grad_hess(loss, labels, raw, None, np.float32) is not None:
-            functions["compiled"] = lambda loss=loss, labels=labels, raw=raw: _compiled.grad_hess(
-                loss, labels, raw, None, np.float32)
+            buffers = OutputBuffers()  # the engine callables' reused output arrays
+
+            def compiled_path(loss=loss, labels=labels, raw=raw, buffers=buffers):
+                float32_grad_hess(loss, labels, raw, None, "C", buffers)
+
+            functions["compiled"] = compiled_path
         per_million = {key: 1e3 * value * 1e6 / raw.size
                        for key, value in interleaved_medians(functions, args.repeats).items()}
         compiled = per_million.get("compiled")

@@ -220,7 +220,7 @@ BL_INLINE void bl_focal_with(double y, double r, const double *p, double *g, dou
     double right = z >= 0;  /* selects by 0/1 arithmetic: GCC kept branches for ?: here */
     double q = inverse * (right + (1.0 - right) * e);
     double u = inverse * ((1.0 - right) + right * e);
-    double log1p_e = bl_log1p_unit(e);  /* e in [0, 1] */
+    double log1p_e = bl_log1p_unit_with(e, inverse);  /* e in [0, 1] */
     double log_term = (z < 0 ? -z : 0.0) + log1p_e;  /* -log q = softplus(-z) */
     double modulator;
     if (general_power)

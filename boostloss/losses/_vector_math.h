@@ -136,7 +136,14 @@ BL_INLINE double bl_log1p(double x) {
 /* log1p(x) for x in [0, 1] (NaN -> NaN): the general bl_log1p without its special cases,
  * whose selects kept loops such as the focal loss's from vectorising. 1 + x is in [1, 2]:
  * halved above sqrt(2). */
+BL_INLINE double bl_log1p_unit_with(double x, double inverse_u);
+
 BL_INLINE double bl_log1p_unit(double x) {
+    return bl_log1p_unit_with(x, 1.0 / (1.0 + x));
+}
+
+/* the same, given 1 / (1 + x) (a caller that has it saves a division) */
+BL_INLINE double bl_log1p_unit_with(double x, double inverse_u) {
     double u = 1.0 + x;
     double above = u > 0x1.6a09e667f3bcdp0;
     double m = u * (1.0 - 0.5 * above);
@@ -154,7 +161,7 @@ BL_INLINE double bl_log1p_unit(double x) {
     t = t * z + 1.0 / 3.0;
     double log_u = above * 0x1.62e42fefa3800p-1 + ((2.0 * s + 2.0 * s * z * t)
                                                   + above * 0x1.ef35793c76730p-45);
-    double corrected = log_u + (x - (u - 1.0)) / u;
+    double corrected = log_u + (x - (u - 1.0)) * inverse_u;
     return u == 1.0 ? x : corrected;
 }
 

@@ -146,9 +146,14 @@ class _GHMLoss(Loss):
         """The bin of each g: edges[b] <= g < edges[b + 1], the paper's comparisons.
 
         floor(g * bins) is that bin up to rounding at the edges, so it is corrected by one
-        comparison on each side (about 3x faster than a search over the edges).
+        comparison on each side (about 3x faster than a search over the edges). A NaN g
+        (a NaN raw score on the engines' path) is put in bin 0: its row's gradient is NaN
+        anyway, which the engine guard reports as a ValueError.
         """
-        index = np.minimum((g * self.bins).astype(np.intp), self.bins - 1)
+        scaled = g * self.bins
+        if np.isnan(scaled).any():  # NaN -> intp is undefined (numpy gives INT_MIN)
+            scaled = np.where(np.isnan(scaled), 0.0, scaled)
+        index = np.minimum(scaled.astype(np.intp), self.bins - 1)
         index -= g < self._edges[index]
         index += g >= self._edges[index + 1]
         return index

@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 
 from .._adapter import (
+    OutputBuffers,
     PreparedTarget,
     TargetCache,
-    OutputBuffers,
     float32_grad_hess,
     guard_engine_arrays,
     prepare_target,
