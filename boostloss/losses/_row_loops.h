@@ -201,9 +201,11 @@ BL_INLINE double bl_lanes_sum(const double *lanes) {
         }
 #define BL_OVERLAP_GRAD_HESS(...)                                                        \
     for (ptrdiff_t i = 0; i < n; i++) {                                                  \
-        double q, p = bl_sigmoid_pair((double)raw[i], &q);                               \
+        /* p (1 - p) = e / (1 + e)^2 with e = exp(-|raw|), whatever the sign of raw */      \
+        double e = bl_exp(-fabs((double)raw[i])), inverse = 1.0 / (1.0 + e);                \
         double positive = y[i] > 0.5; /* 0/1 arithmetic, not a branch */                  \
-        g = (p * q) * (positive * rows_per_positive + (1.0 - positive) * rows_per_negative); \
+        g = ((e * inverse) * inverse)                                                    \
+            * (positive * rows_per_positive + (1.0 - positive) * rows_per_negative);      \
         h = fabs(g);                                                                     \
         flag |= __VA_ARGS__;                                                             \
     }
