@@ -132,7 +132,8 @@ def _softmax_cross_entropy(kernels, loss, k: int) -> Runner:
     eps = loss.label_smoothing
 
     def run(y, raw, weight, grad, hess):
-        return kernels.softmax_cross_entropy(y, raw, weight, grad, hess, c, eps, factor)
+        return kernels.softmax(kernels.SOFTMAX_CROSS_ENTROPY, y, raw, weight, grad, hess, c,
+                               eps, factor)
 
     return run
 
@@ -141,7 +142,8 @@ def _softmax_focal(kernels, loss, k: int) -> Runner:
     c = _class_weight(loss, k)
 
     def run(y, raw, weight, grad, hess):
-        return kernels.softmax_focal(y, raw, weight, grad, hess, c, loss.gamma)
+        return kernels.softmax(kernels.SOFTMAX_FOCAL, y, raw, weight, grad, hess, c,
+                               loss.gamma, 0.0)
 
     return run
 

@@ -36,17 +36,13 @@ cdef extern from "_row_loops.h" nogil:
                        Py_ssize_t out_rs, Py_ssize_t out_cs, Py_ssize_t n, Py_ssize_t k,
                        const double* p, Py_ssize_t p_cs)
     Py_ssize_t bl_softmax_scratch_size(Py_ssize_t k)
-    int bl_run_softmax_cross_entropy(int raw_double, int out_double, const double* y,
-                                     const void* raw, Py_ssize_t raw_rs, Py_ssize_t raw_cs,
-                                     const double* w, void* grad, void* hess,
-                                     Py_ssize_t out_rs, Py_ssize_t out_cs, Py_ssize_t n,
-                                     Py_ssize_t k, const double* class_weight,
-                                     double* scratch, double eps, double factor)
-    int bl_run_softmax_focal(int raw_double, int out_double, const double* y,
-                             const void* raw, Py_ssize_t raw_rs, Py_ssize_t raw_cs,
-                             const double* w, void* grad, void* hess, Py_ssize_t out_rs,
-                             Py_ssize_t out_cs, Py_ssize_t n, Py_ssize_t k,
-                             const double* class_weight, double* scratch, double gamma)
+    int BL_SOFTMAX_CROSS_ENTROPY
+    int BL_SOFTMAX_FOCAL
+    int bl_run_softmax(int kind, int raw_double, int out_double, const double* y,
+                       const void* raw, Py_ssize_t raw_rs, Py_ssize_t raw_cs, const double* w,
+                       void* grad, void* hess, Py_ssize_t out_rs, Py_ssize_t out_cs,
+                       Py_ssize_t n, Py_ssize_t k, const double* class_weight,
+                       double* scratch, double a, double b)
     int bl_run_overlap(int raw_double, int out_double, const double* y, const void* raw,
                        const double* w, void* grad, void* hess, Py_ssize_t n, double a,
                        double fp_weight, double fn_weight, double smooth)
@@ -75,6 +71,13 @@ COLUMNS = {BL_COLUMN_NAMES[i].decode(): i for i in range(BL_COLUMN_COUNT)}
 PARAMETER_COUNT = 6
 
 
+cdef inline int check_lengths(Py_ssize_t n, Py_ssize_t y_n, Py_ssize_t grad_n,
+                              Py_ssize_t hess_n) except -1:
+    if y_n != n or grad_n != n or hess_n != n:
+        raise ValueError("y, raw, grad and hess must have the same length.")
+    return 0
+
+
 cdef inline const double* weights(const double[::1] weight, Py_ssize_t n) except? NULL:
     if weight.shape[0] == 0:
         return NULL
@@ -91,8 +94,7 @@ def separable(int kernel, const double[::1] y, const raw_t[::1] raw,
     cdef int flag
     if not 0 <= kernel < BL_SEPARABLE_COUNT or params.shape[0] < PARAMETER_COUNT:
         raise ValueError("unknown kernel or too few parameters.")
-    if y.shape[0] != n or grad.shape[0] != n or hess.shape[0] != n:
-        raise ValueError("y, raw, grad and hess must have the same length.")
+    check_lengths(n, y.shape[0], grad.shape[0], hess.shape[0])
     cdef const double* w = weights(weight, n)
     if n == 0:
         return 0
@@ -130,25 +132,25 @@ def columns(int kernel, const double[:, :] y, const raw_t[:, :] raw, const doubl
     return flag
 
 
-cdef inline int check_softmax(Py_ssize_t n, Py_ssize_t k, Py_ssize_t y_n, Py_ssize_t classes,
-                              Py_ssize_t[8] outputs) except -1:
-    """outputs: grad's and hess's shape[0], shape[1], strides[0], strides[1]"""
-    if (y_n != n or classes != k or outputs[0] != n or outputs[1] != k or outputs[4] != n
-            or outputs[5] != k or outputs[2] != outputs[6] or outputs[3] != outputs[7]):
+#: softmax kernel kinds for ``softmax``
+SOFTMAX_CROSS_ENTROPY = BL_SOFTMAX_CROSS_ENTROPY
+SOFTMAX_FOCAL = BL_SOFTMAX_FOCAL
+
+
+def softmax(int kind, const double[::1] y, const raw_t[:, :] raw, const double[::1] weight,
+            out_t[:, :] grad, out_t[:, :] hess, const double[::1] class_weight, double a,
+            double b):
+    """A softmax loss over (n, k): ``kind`` SOFTMAX_CROSS_ENTROPY with (a, b) = (label
+    smoothing, Hessian factor), or SOFTMAX_FOCAL with a = gamma. ``y`` holds class ids
+    0..k-1 as float64 (the validated labels; checked once per dataset by the caller)."""
+    cdef Py_ssize_t n = raw.shape[0], k = raw.shape[1]
+    cdef int flag
+    if kind != BL_SOFTMAX_CROSS_ENTROPY and kind != BL_SOFTMAX_FOCAL:
+        raise ValueError("unknown softmax kernel.")
+    if (y.shape[0] != n or class_weight.shape[0] != k or grad.shape[0] != n
+            or grad.shape[1] != k or hess.shape[0] != n or hess.shape[1] != k
+            or grad.strides[0] != hess.strides[0] or grad.strides[1] != hess.strides[1]):
         raise ValueError("y, raw, grad, hess and class_weight do not match in shape or layout.")
-    return 0
-
-
-def softmax_cross_entropy(const double[::1] y, const raw_t[:, :] raw,
-                          const double[::1] weight, out_t[:, :] grad, out_t[:, :] hess,
-                          const double[::1] class_weight, double eps, double factor):
-    """Softmax cross-entropy over (n, k); ``y`` class ids 0..k-1 as float64 (the validated
-    labels; checked once per dataset by the caller, not here)."""
-    cdef Py_ssize_t n = raw.shape[0], k = raw.shape[1]
-    cdef int flag
-    check_softmax(n, k, y.shape[0], class_weight.shape[0],
-                  [grad.shape[0], grad.shape[1], grad.strides[0], grad.strides[1],
-                   hess.shape[0], hess.shape[1], hess.strides[0], hess.strides[1]])
     cdef const double* w = weights(weight, n)
     if n == 0 or k == 0:
         return 0
@@ -156,36 +158,11 @@ def softmax_cross_entropy(const double[::1] y, const raw_t[:, :] raw,
     if scratch == NULL:
         raise MemoryError()
     with nogil:
-        flag = bl_run_softmax_cross_entropy(
-            raw_t is double, out_t is double, &y[0], &raw[0, 0],
+        flag = bl_run_softmax(
+            kind, raw_t is double, out_t is double, &y[0], &raw[0, 0],
             raw.strides[0] // sizeof(raw_t), raw.strides[1] // sizeof(raw_t), w,
             &grad[0, 0], &hess[0, 0], grad.strides[0] // sizeof(out_t),
-            grad.strides[1] // sizeof(out_t), n, k, &class_weight[0], scratch, eps, factor)
-    free(scratch)
-    return flag
-
-
-def softmax_focal(const double[::1] y, const raw_t[:, :] raw, const double[::1] weight,
-                  out_t[:, :] grad, out_t[:, :] hess, const double[::1] class_weight,
-                  double gamma_):
-    """Softmax focal loss over (n, k); ``y`` class ids 0..k-1 as float64 (validated)."""
-    cdef Py_ssize_t n = raw.shape[0], k = raw.shape[1]
-    cdef int flag
-    check_softmax(n, k, y.shape[0], class_weight.shape[0],
-                  [grad.shape[0], grad.shape[1], grad.strides[0], grad.strides[1],
-                   hess.shape[0], hess.shape[1], hess.strides[0], hess.strides[1]])
-    cdef const double* w = weights(weight, n)
-    if n == 0 or k == 0:
-        return 0
-    cdef double* scratch = <double*>malloc(bl_softmax_scratch_size(k) * sizeof(double))
-    if scratch == NULL:
-        raise MemoryError()
-    with nogil:
-        flag = bl_run_softmax_focal(
-            raw_t is double, out_t is double, &y[0], &raw[0, 0],
-            raw.strides[0] // sizeof(raw_t), raw.strides[1] // sizeof(raw_t), w,
-            &grad[0, 0], &hess[0, 0], grad.strides[0] // sizeof(out_t),
-            grad.strides[1] // sizeof(out_t), n, k, &class_weight[0], scratch, gamma_)
+            grad.strides[1] // sizeof(out_t), n, k, &class_weight[0], scratch, a, b)
     free(scratch)
     return flag
 
@@ -197,8 +174,7 @@ def overlap(const double[::1] y, const raw_t[::1] raw, const double[::1] weight,
     grad/hess."""
     cdef Py_ssize_t n = raw.shape[0]
     cdef int flag
-    if y.shape[0] != n or grad.shape[0] != n or hess.shape[0] != n:
-        raise ValueError("y, raw, grad and hess must have the same length.")
+    check_lengths(n, y.shape[0], grad.shape[0], hess.shape[0])
     cdef const double* w = weights(weight, n)
     if n == 0:
         return 0

@@ -69,7 +69,7 @@ BL_INLINE ptrdiff_t bl_softmax_scratch_size(ptrdiff_t k) {
  * hess_j = factor scale p_j (1 - p_j) (factor: 1 exact, 2 XGBoost's, k / (k - 1) LightGBM's). */
 #define BL_SOFTMAX_CE(RAW_T, OUT_T, OUT, SUFFIX)                                              \
     BL_CLONES static int bl_softmax_cross_entropy_##SUFFIX(                                   \
-        BL_SOFTMAX_ARGUMENTS(RAW_T, OUT_T), double eps, double factor) {                      \
+        BL_SOFTMAX_ARGUMENTS(RAW_T, OUT_T), double eps, double factor) {  /* a, b */            \
         BL_FLAG_##OUT flag = 0;                                                               \
         ptrdiff_t block = bl_softmax_block(k);                                                \
         double *top = scratch, *total = scratch + block, *others = scratch + 2 * block;       \
@@ -108,7 +108,8 @@ BL_INLINE ptrdiff_t bl_softmax_scratch_size(ptrdiff_t k) {
  * curv = gamma c t (1 - t)^(gamma + 1) (2 + log t - (gamma - 1) ratio). */
 #define BL_SOFTMAX_FOCAL(RAW_T, OUT_T, OUT, SUFFIX)                                           \
     BL_CLONES static int bl_softmax_focal_##SUFFIX(                                           \
-        BL_SOFTMAX_ARGUMENTS(RAW_T, OUT_T), double gamma) {                                   \
+        BL_SOFTMAX_ARGUMENTS(RAW_T, OUT_T), double gamma, double unused) {                    \
+        (void)unused;                                                                         \
         BL_FLAG_##OUT flag = 0;                                                               \
         ptrdiff_t block = bl_softmax_block(k);                                                \
         double *top = scratch, *total = scratch + block, *rest = scratch + 2 * block;         \
@@ -160,14 +161,15 @@ BL_INLINE ptrdiff_t bl_softmax_scratch_size(ptrdiff_t k) {
         return (flag & BL_TOP_BIT_##OUT) != 0;                                                \
     }
 
-BL_SOFTMAX_CE(float, float, f, ff)
-BL_SOFTMAX_CE(float, double, d, fd)
-BL_SOFTMAX_CE(double, float, f, df)
-BL_SOFTMAX_CE(double, double, d, dd)
-BL_SOFTMAX_FOCAL(float, float, f, ff)
-BL_SOFTMAX_FOCAL(float, double, d, fd)
-BL_SOFTMAX_FOCAL(double, float, f, df)
-BL_SOFTMAX_FOCAL(double, double, d, dd)
+/* the four (raw, output) dtype pairs of a loop macro taking (RAW_T, OUT_T, OUT, SUFFIX) */
+#define BL_FOR_DTYPES(MACRO)      \
+    MACRO(float, float, f, ff)    \
+    MACRO(float, double, d, fd)   \
+    MACRO(double, float, f, df)   \
+    MACRO(double, double, d, dd)
+
+BL_FOR_DTYPES(BL_SOFTMAX_CE)
+BL_FOR_DTYPES(BL_SOFTMAX_FOCAL)
 
 /* Dice (a = 2, fp = fn = 1) and Tversky (a = 1) on p = sigmoid(raw), soft counts
  * TP = sum w y p, P = sum w p, A = sum w y; N = a TP + s, D = a TP + fp (P - TP) +
@@ -242,40 +244,29 @@ BL_INLINE double bl_lanes_sum(const double *lanes) {
         return (flag & BL_TOP_BIT_##OUT) != 0;                                                \
     }
 
-BL_OVERLAP(float, float, f, ff)
-BL_OVERLAP(float, double, d, fd)
-BL_OVERLAP(double, float, f, df)
-BL_OVERLAP(double, double, d, dd)
+BL_FOR_DTYPES(BL_OVERLAP)
 
 /* dispatch on the dtypes: raw_double / out_double are 1 for float64, 0 for float32 */
 #define BL_PICK(NAME, FN, raw_double, out_double)                                     \
     ((raw_double) ? ((out_double) ? (FN)NAME##_dd : (FN)NAME##_df)                    \
                   : ((out_double) ? (FN)NAME##_fd : (FN)NAME##_ff))
 
-BL_INLINE int bl_run_softmax_cross_entropy(
-    int raw_double, int out_double, const double *y, const void *raw, ptrdiff_t raw_rs,
-    ptrdiff_t raw_cs, const double *w, void *grad, void *hess, ptrdiff_t out_rs,
-    ptrdiff_t out_cs, ptrdiff_t n, ptrdiff_t k, const double *class_weight, double *scratch,
-    double eps, double factor) {
+enum bl_softmax_kernel { BL_SOFTMAX_CROSS_ENTROPY, BL_SOFTMAX_FOCAL };
+
+/* kind BL_SOFTMAX_CROSS_ENTROPY: (a, b) = (eps, factor); BL_SOFTMAX_FOCAL: a = gamma */
+BL_INLINE int bl_run_softmax(
+    int kind, int raw_double, int out_double, const double *y, const void *raw,
+    ptrdiff_t raw_rs, ptrdiff_t raw_cs, const double *w, void *grad, void *hess,
+    ptrdiff_t out_rs, ptrdiff_t out_cs, ptrdiff_t n, ptrdiff_t k, const double *class_weight,
+    double *scratch, double a, double b) {
     typedef int (*fn)(const double *, const void *, ptrdiff_t, ptrdiff_t, const double *,
                       void *, void *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t,
                       const double *, double *, double, double);
-    fn run = BL_PICK(bl_softmax_cross_entropy, fn, raw_double, out_double);
+    fn run = kind == BL_SOFTMAX_FOCAL
+                 ? BL_PICK(bl_softmax_focal, fn, raw_double, out_double)
+                 : BL_PICK(bl_softmax_cross_entropy, fn, raw_double, out_double);
     return run(y, raw, raw_rs, raw_cs, w, grad, hess, out_rs, out_cs, n, k, class_weight,
-               scratch, eps, factor);
-}
-
-BL_INLINE int bl_run_softmax_focal(
-    int raw_double, int out_double, const double *y, const void *raw, ptrdiff_t raw_rs,
-    ptrdiff_t raw_cs, const double *w, void *grad, void *hess, ptrdiff_t out_rs,
-    ptrdiff_t out_cs, ptrdiff_t n, ptrdiff_t k, const double *class_weight, double *scratch,
-    double gamma) {
-    typedef int (*fn)(const double *, const void *, ptrdiff_t, ptrdiff_t, const double *,
-                      void *, void *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t,
-                      const double *, double *, double);
-    fn run = BL_PICK(bl_softmax_focal, fn, raw_double, out_double);
-    return run(y, raw, raw_rs, raw_cs, w, grad, hess, out_rs, out_cs, n, k, class_weight,
-               scratch, gamma);
+               scratch, a, b);
 }
 
 BL_INLINE int bl_run_overlap(int raw_double, int out_double, const double *y,

@@ -55,58 +55,43 @@ BL_INLINE double bl_pow2(double k) {
     return bl_from_bits(bl_bits(k + (BL_SHIFTER + 1023.0)) << 52);
 }
 
+/* (exp(x) - 1) / x = sum_k x^k / (k + 1)!, k = 0..12, by Horner: exp(r) = 1 + r q(r) on
+ * |r| <= 0.347 (truncation < 1e-17), expm1(x) = x q(x) on |x| < 0.35 */
+BL_INLINE double bl_exp_series(double x) {
+    double q = 1.0 / 6227020800.0;
+    q = q * x + 1.0 / 479001600.0;
+    q = q * x + 1.0 / 39916800.0;
+    q = q * x + 1.0 / 3628800.0;
+    q = q * x + 1.0 / 362880.0;
+    q = q * x + 1.0 / 40320.0;
+    q = q * x + 1.0 / 5040.0;
+    q = q * x + 1.0 / 720.0;
+    q = q * x + 1.0 / 120.0;
+    q = q * x + 1.0 / 24.0;
+    q = q * x + 1.0 / 6.0;
+    q = q * x + 0.5;
+    return q * x + 1.0;
+}
+
 BL_INLINE double bl_exp(double x) {
     double xc = x < -746.0 ? -746.0 : x;  /* NaN fails both comparisons and stays NaN */
     xc = xc > 710.0 ? 710.0 : xc;
     double k = (xc * 0x1.71547652b82fep0 + BL_SHIFTER) - BL_SHIFTER;  /* round(x / ln 2) */
     double r = xc - k * 0x1.62e42fefa3800p-1;  /* ln 2, high part: k * it is exact */
     r = r - k * 0x1.ef35793c76730p-45;          /* ln 2, low part */
-    double p = 1.0 / 6227020800.0;
-    p = p * r + 1.0 / 479001600.0;
-    p = p * r + 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
+    double p = bl_exp_series(r) * r + 1.0;
     double k1 = (k * 0.5 + BL_SHIFTER) - BL_SHIFTER;
     return p * bl_pow2(k1) * bl_pow2(k - k1);
 }
 
 BL_INLINE double bl_expm1(double x) {
-    double p = 1.0 / 6227020800.0;  /* (exp(x) - 1) / x by its Taylor series, |x| < 0.35 */
-    p = p * x + 1.0 / 479001600.0;
-    p = p * x + 1.0 / 39916800.0;
-    p = p * x + 1.0 / 3628800.0;
-    p = p * x + 1.0 / 362880.0;
-    p = p * x + 1.0 / 40320.0;
-    p = p * x + 1.0 / 5040.0;
-    p = p * x + 1.0 / 720.0;
-    p = p * x + 1.0 / 120.0;
-    p = p * x + 1.0 / 24.0;
-    p = p * x + 1.0 / 6.0;
-    p = p * x + 0.5;
-    p = p * x + 1.0;
     double large = bl_exp(x) - 1.0;
-    return fabs(x) < 0.35 ? x * p : large;
+    return fabs(x) < 0.35 ? x * bl_exp_series(x) : large;
 }
 
-BL_INLINE double bl_log(double x) {
-    int tiny = x < DBL_MIN;
-    double scaled = tiny ? x * 0x1p54 : x;  /* subnormals: normalise first */
-    uint64_t bits = bl_bits(scaled);
-    /* the biased exponent as a double, without an int64 -> double conversion */
-    double e = bl_from_bits((bits >> 52) | 0x4330000000000000ULL) - (0x1p52 + 1023.0);
-    double m = bl_from_bits((bits & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL);
-    int above = m > 0x1.6a09e667f3bcdp0;  /* sqrt(2) */
-    m = above ? 0.5 * m : m;
-    e = e + (above ? 1.0 : 0.0) - (tiny ? 54.0 : 0.0);
+/* log(m) for m in [sqrt(1/2), sqrt(2)]: 2 atanh(s), s = (m - 1) / (m + 1), |s| <= 0.172,
+ * series to s^21 */
+BL_INLINE double bl_log_reduced(double m) {
     double s = (m - 1.0) / (m + 1.0);
     double z = s * s;
     double t = 1.0 / 21.0;
@@ -119,7 +104,20 @@ BL_INLINE double bl_log(double x) {
     t = t * z + 1.0 / 7.0;
     t = t * z + 1.0 / 5.0;
     t = t * z + 1.0 / 3.0;
-    double log_m = 2.0 * s + 2.0 * s * z * t;
+    return 2.0 * s + 2.0 * s * z * t;
+}
+
+BL_INLINE double bl_log(double x) {
+    int tiny = x < DBL_MIN;
+    double scaled = tiny ? x * 0x1p54 : x;  /* subnormals: normalise first */
+    uint64_t bits = bl_bits(scaled);
+    /* the biased exponent as a double, without an int64 -> double conversion */
+    double e = bl_from_bits((bits >> 52) | 0x4330000000000000ULL) - (0x1p52 + 1023.0);
+    double m = bl_from_bits((bits & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL);
+    int above = m > 0x1.6a09e667f3bcdp0;  /* sqrt(2) */
+    m = above ? 0.5 * m : m;
+    e = e + (above ? 1.0 : 0.0) - (tiny ? 54.0 : 0.0);
+    double log_m = bl_log_reduced(m);
     double result = e * 0x1.62e42fefa3800p-1 + (log_m + e * 0x1.ef35793c76730p-45);
     result = x == 0.0 ? -INFINITY : result;
     result = x == INFINITY ? INFINITY : result;
@@ -147,19 +145,7 @@ BL_INLINE double bl_log1p_unit_with(double x, double inverse_u) {
     double u = 1.0 + x;
     double above = u > 0x1.6a09e667f3bcdp0;
     double m = u * (1.0 - 0.5 * above);
-    double s = (m - 1.0) / (m + 1.0);
-    double z = s * s;
-    double t = 1.0 / 21.0;
-    t = t * z + 1.0 / 19.0;
-    t = t * z + 1.0 / 17.0;
-    t = t * z + 1.0 / 15.0;
-    t = t * z + 1.0 / 13.0;
-    t = t * z + 1.0 / 11.0;
-    t = t * z + 1.0 / 9.0;
-    t = t * z + 1.0 / 7.0;
-    t = t * z + 1.0 / 5.0;
-    t = t * z + 1.0 / 3.0;
-    double log_u = above * 0x1.62e42fefa3800p-1 + ((2.0 * s + 2.0 * s * z * t)
+    double log_u = above * 0x1.62e42fefa3800p-1 + (bl_log_reduced(m)
                                                   + above * 0x1.ef35793c76730p-45);
     double corrected = log_u + (x - (u - 1.0)) * inverse_u;
     return u == 1.0 ? x : corrected;
