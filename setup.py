@@ -1,8 +1,9 @@
-"""Build script: the compiled grad/hess kernels (Cython) and the shipped datasets.
+"""Build script: the compiled grad/hess kernels (C loops behind Cython) and the shipped datasets.
 
 Metadata lives in pyproject.toml; this file only adds what setuptools cannot declare there:
 
-- ``boostloss.losses._kernels``, compiled from ``boostloss/losses/_kernels.pyx`` (Cython is a
+- ``boostloss.losses._kernels``, compiled from ``boostloss/losses/_kernels.pyx`` and the C loops
+  it includes (``_loops.h``, ``_row_loops.h``, ``_vector_math.h``, ``_leaf_stats.h``; Cython is a
   pinned build requirement). The extension is ``optional``: on a machine without a C
   compiler the install still succeeds and boostloss falls back to the numpy reference
   (with a one-time warning, see ``boostloss/losses/_compiled.py``).

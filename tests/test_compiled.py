@@ -1,4 +1,4 @@
-"""The compiled (Cython) kernels agree with the numpy reference for every loss setting.
+"""The compiled kernels (C loops behind Cython) agree with the numpy reference for every loss setting.
 
 What the engines receive is float32, so agreement is measured there: every grad/hess value
 within 2 float32 ulp of the reference rounded to float32, for float32 and float64 raw

@@ -298,7 +298,7 @@ class Loss(metaclass=_Immutable):
     def _weighted_grad_hess(self, y, raw, weight, dtype=np.float64, order="C"):
         """(grad, hess) on validated labels, weights multiplied in, as arrays of ``dtype``.
 
-        Runs the compiled kernel (``boostloss.losses._compiled``, Cython) when the loss has
+        Runs the compiled kernel (``boostloss.losses._compiled``, vectorised C) when the loss has
         one (the default), and the numpy reference otherwise; both compute in float64 and
         round once to ``dtype`` (float32 for both engines, which store gradients in float32; a value
         beyond float32's range becomes inf, which the adapters report). ``order`` is the

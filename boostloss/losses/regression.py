@@ -39,7 +39,7 @@ LightGBM 1.007 / 0.659 and 1.010 / 0.659). floor 0.1 misses "within 2% of square
 clean data" (LightGBM huber 1.025, XGBoost pseudo_huber 1.027); floor 1 and irls both meet it
 and beat squared_error with outliers; irls is clearly better with XGBoost and 0.2-4% worse
 with LightGBM, so it is the default. The README has the full table.
-The compiled kernels (``losses/_kernels.pyx``) implement both Hessians.
+The compiled kernels (``losses/_loops.h``) implement both Hessians.
 """
 
 from __future__ import annotations
