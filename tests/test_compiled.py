@@ -38,8 +38,8 @@ COVERED = {
 
 
 def kernel_applies(setting) -> bool:
-    """The dispatch runs a kernel for this setting (not for parameters or targets a kernel
-    lacks: GHM, KL, multiclass hinge, (n, k) probability targets, per-label pos_weight)."""
+    """The dispatch runs a kernel for this setting (not for the losses without one: GHM and
+    multiclass hinge)."""
     loss = build(setting)
     y, raw = make_data(loss, 8, np.random.default_rng(0))
     return _compiled.grad_hess(loss, loss.validate_labels(y), raw, None) is not None

@@ -132,6 +132,8 @@ def _softmax_cross_entropy(kernels, loss, k: int) -> Runner:
     eps = loss.label_smoothing
 
     def run(y, raw, weight, grad, hess):
+        if y.ndim == 2:  # probability targets (n, k)
+            return kernels.softmax_soft(y, raw, weight, grad, hess, c, eps, factor)
         return kernels.softmax(kernels.SOFTMAX_CROSS_ENTROPY, y, raw, weight, grad, hess, c,
                                eps, factor)
 
@@ -146,6 +148,16 @@ def _softmax_focal(kernels, loss, k: int) -> Runner:
                                loss.gamma, 0.0)
 
     return run
+
+
+def _kl_divergence(kernels, loss, k: int) -> Runner:
+    """binary (k = 1): the logistic kernel (the same grad/hess); (n, k) targets: the
+    soft-target softmax kernel without class weights or smoothing"""
+    if k == 1:
+        return _separable("logistic", lambda loss: 1.0, lambda loss: 0.0)(kernels, loss, k)
+    ones = np.ones(k)
+    return lambda y, raw, weight, grad, hess: kernels.softmax_soft(y, raw, weight, grad, hess,
+                                                                   ones, 0.0, 1.0)
 
 
 def _parameters(values) -> np.ndarray:
@@ -248,8 +260,8 @@ _KERNELS: dict[str, tuple[tuple[str, ...], Callable]] = {
                  _separable("logistic",
                             lambda loss: 1.0 if loss.pos_weight is None else loss.pos_weight,
                             lambda loss: loss.label_smoothing)),
-    # binary KL divergence: the gradients of the soft-label logistic loss (soft.py)
-    "kl_divergence": ((), _separable("logistic", lambda loss: 1.0, lambda loss: 0.0)),
+    # KL divergence: the gradients of the soft-label cross-entropy (soft.py)
+    "kl_divergence": ((), _kl_divergence),
     "focal": (("gamma", "alpha"),
               _separable(_focal_kernel, lambda loss: loss.gamma, _focal_alpha,
                          lambda loss: loss.alpha is not None, lambda loss: loss.gamma == 2,
@@ -326,9 +338,6 @@ def checked_grad_hess(loss, y: np.ndarray, raw: np.ndarray, weight: np.ndarray |
     run = _runner(loss, k)
     if run is None:
         return None
-    reference_only = getattr(loss, "_uses_reference_only", None)  # data a kernel lacks
-    if reference_only is not None and reference_only(y):
-        return None
     if buffers is None:
         grad = np.empty(raw.shape, dtype=dtype, order=order)
         hess = np.empty(raw.shape, dtype=dtype, order=order)
@@ -338,7 +347,7 @@ def checked_grad_hess(loss, y: np.ndarray, raw: np.ndarray, weight: np.ndarray |
         raw = np.asarray(raw, dtype=np.float64)  # float32 is read as is; the math is float64
     weight = _NO_WEIGHT if weight is None else np.ascontiguousarray(weight, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)  # the validated labels (softmax: class ids 0..k-1)
-    if loss.name in _TWO_D:
+    if loss.name in _TWO_D or k > 1:  # (k > 1: kl_divergence's (n, k) targets)
         if raw.ndim == 1:
             raw, out_grad, out_hess = raw[:, None], grad[:, None], hess[:, None]
         else:

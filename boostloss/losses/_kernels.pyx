@@ -43,6 +43,12 @@ cdef extern from "_row_loops.h" nogil:
                        void* grad, void* hess, Py_ssize_t out_rs, Py_ssize_t out_cs,
                        Py_ssize_t n, Py_ssize_t k, const double* class_weight,
                        double* scratch, double a, double b)
+    int bl_run_softmax_soft(int raw_double, int out_double, const double* y, Py_ssize_t y_rs,
+                            Py_ssize_t y_cs, const void* raw, Py_ssize_t raw_rs,
+                            Py_ssize_t raw_cs, const double* w, void* grad, void* hess,
+                            Py_ssize_t out_rs, Py_ssize_t out_cs, Py_ssize_t n, Py_ssize_t k,
+                            const double* class_weight, double* scratch, double eps,
+                            double factor)
     int bl_run_overlap(int raw_double, int out_double, const double* y, const void* raw,
                        const double* w, void* grad, void* hess, Py_ssize_t n, double a,
                        double fp_weight, double fn_weight, double smooth)
@@ -163,6 +169,36 @@ def softmax(int kind, const double[::1] y, const raw_t[:, :] raw, const double[:
             raw.strides[0] // sizeof(raw_t), raw.strides[1] // sizeof(raw_t), w,
             &grad[0, 0], &hess[0, 0], grad.strides[0] // sizeof(out_t),
             grad.strides[1] // sizeof(out_t), n, k, &class_weight[0], scratch, a, b)
+    free(scratch)
+    return flag
+
+
+def softmax_soft(const double[:, :] y, const raw_t[:, :] raw, const double[::1] weight,
+                 out_t[:, :] grad, out_t[:, :] hess, const double[::1] class_weight,
+                 double eps, double factor):
+    """Softmax cross-entropy against probability targets ``y`` (n, k), any strides: class
+    weights, label smoothing ``eps`` and the Hessian ``factor`` as the loss sets them (KL
+    divergence: ones, 0, 1)."""
+    cdef Py_ssize_t n = raw.shape[0], k = raw.shape[1]
+    cdef int flag
+    if (y.shape[0] != n or y.shape[1] != k or class_weight.shape[0] != k
+            or grad.shape[0] != n or grad.shape[1] != k or hess.shape[0] != n
+            or hess.shape[1] != k or grad.strides[0] != hess.strides[0]
+            or grad.strides[1] != hess.strides[1]):
+        raise ValueError("y, raw, grad, hess and class_weight do not match in shape or layout.")
+    cdef const double* w = weights(weight, n)
+    if n == 0 or k == 0:
+        return 0
+    cdef double* scratch = <double*>malloc(bl_softmax_scratch_size(k) * sizeof(double))
+    if scratch == NULL:
+        raise MemoryError()
+    with nogil:
+        flag = bl_run_softmax_soft(
+            raw_t is double, out_t is double, &y[0, 0], y.strides[0] // sizeof(double),
+            y.strides[1] // sizeof(double), &raw[0, 0], raw.strides[0] // sizeof(raw_t),
+            raw.strides[1] // sizeof(raw_t), w, &grad[0, 0], &hess[0, 0],
+            grad.strides[0] // sizeof(out_t), grad.strides[1] // sizeof(out_t), n, k,
+            &class_weight[0], scratch, eps, factor)
     free(scratch)
     return flag
 

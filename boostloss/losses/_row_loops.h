@@ -161,6 +161,41 @@ BL_INLINE ptrdiff_t bl_softmax_scratch_size(ptrdiff_t k) {
         return (flag & BL_TOP_BIT_##OUT) != 0;                                                \
     }
 
+/* Softmax cross-entropy against probability targets t (n, k) of any strides (y_rs, y_cs):
+ * with class weights c and label smoothing eps, a_j = c_j ((1 - eps) t_j + eps / k),
+ * A = sum_j a_j, p = softmax(raw): grad_j = A p_j - a_j, hess_j = factor A p_j (1 - p_j)
+ * (boostloss.losses.soft.soft_cross_entropy_grad_hess; KL divergence: c = 1, eps = 0). */
+#define BL_SOFTMAX_SOFT(RAW_T, OUT_T, OUT, SUFFIX)                                            \
+    BL_CLONES static int bl_softmax_soft_##SUFFIX(                                            \
+        const double *restrict y, ptrdiff_t y_rs, ptrdiff_t y_cs, const RAW_T *restrict raw,  \
+        ptrdiff_t raw_rs, ptrdiff_t raw_cs, const double *restrict w, OUT_T *restrict grad,   \
+        OUT_T *restrict hess, ptrdiff_t out_rs, ptrdiff_t out_cs, ptrdiff_t n, ptrdiff_t k,   \
+        const double *restrict class_weight, double *restrict scratch, double eps,           \
+        double factor) {                                                                      \
+        BL_FLAG_##OUT flag = 0;                                                               \
+        ptrdiff_t block = bl_softmax_block(k);                                                \
+        double *top = scratch, *total = scratch + block, *mass = scratch + 2 * block;         \
+        double *s = scratch + 8 * block, spread = eps / (double)k, g, h;                      \
+        for (ptrdiff_t i0 = 0; i0 < n; i0 += block) {                                         \
+            ptrdiff_t nb = n - i0 < block ? n - i0 : block;                                   \
+            BL_SOFTMAX_EXPONENTIALS()                                                         \
+            for (ptrdiff_t b = 0; b < nb; b++) mass[b] = 0.0;                                 \
+            for (ptrdiff_t j = 0; j < k; j++)                                                 \
+                for (ptrdiff_t b = 0; b < nb; b++)                                            \
+                    mass[b] += class_weight[j]                                                \
+                               * ((1.0 - eps) * y[(i0 + b) * y_rs + j * y_cs] + spread);      \
+            for (ptrdiff_t b = 0; b < nb; b++) total[b] = 1.0 / total[b]; /* its inverse */   \
+            BL_SOFTMAX_STORE(OUT, {                                                           \
+                double p = s[j * block + b] * total[b];                                       \
+                double a = class_weight[j]                                                    \
+                           * ((1.0 - eps) * y[(i0 + b) * y_rs + j * y_cs] + spread);          \
+                g = mass[b] * p - a;                                                          \
+                h = factor * (mass[b] * p * (1.0 - p));                                       \
+            })                                                                                \
+        }                                                                                     \
+        return (flag & BL_TOP_BIT_##OUT) != 0;                                                \
+    }
+
 /* the four (raw, output) dtype pairs of a loop macro taking (RAW_T, OUT_T, OUT, SUFFIX) */
 #define BL_FOR_DTYPES(MACRO)      \
     MACRO(float, float, f, ff)    \
@@ -170,6 +205,7 @@ BL_INLINE ptrdiff_t bl_softmax_scratch_size(ptrdiff_t k) {
 
 BL_FOR_DTYPES(BL_SOFTMAX_CE)
 BL_FOR_DTYPES(BL_SOFTMAX_FOCAL)
+BL_FOR_DTYPES(BL_SOFTMAX_SOFT)
 
 /* Dice (a = 2, fp = fn = 1) and Tversky (a = 1) on p = sigmoid(raw), soft counts
  * TP = sum w y p, P = sum w p, A = sum w y; N = a TP + s, D = a TP + fp (P - TP) +
@@ -267,6 +303,19 @@ BL_INLINE int bl_run_softmax(
                  : BL_PICK(bl_softmax_cross_entropy, fn, raw_double, out_double);
     return run(y, raw, raw_rs, raw_cs, w, grad, hess, out_rs, out_cs, n, k, class_weight,
                scratch, a, b);
+}
+
+BL_INLINE int bl_run_softmax_soft(
+    int raw_double, int out_double, const double *y, ptrdiff_t y_rs, ptrdiff_t y_cs,
+    const void *raw, ptrdiff_t raw_rs, ptrdiff_t raw_cs, const double *w, void *grad,
+    void *hess, ptrdiff_t out_rs, ptrdiff_t out_cs, ptrdiff_t n, ptrdiff_t k,
+    const double *class_weight, double *scratch, double eps, double factor) {
+    typedef int (*fn)(const double *, ptrdiff_t, ptrdiff_t, const void *, ptrdiff_t, ptrdiff_t,
+                      const double *, void *, void *, ptrdiff_t, ptrdiff_t, ptrdiff_t,
+                      ptrdiff_t, const double *, double *, double, double);
+    fn run = BL_PICK(bl_softmax_soft, fn, raw_double, out_double);
+    return run(y, y_rs, y_cs, raw, raw_rs, raw_cs, w, grad, hess, out_rs, out_cs, n, k,
+               class_weight, scratch, eps, factor);
 }
 
 BL_INLINE int bl_run_overlap(int raw_double, int out_double, const double *y,

@@ -44,8 +44,8 @@ class ProbabilityTargets:
     """Mixin for multiclass losses: y may also be (n, k) with rows on the simplex.
 
     Class ids (n,) keep the loss's own path; (n, k) targets are validated here, need raw of
-    the same shape, fix the class count to k, and run on the numpy reference (the compiled
-    kernels take class ids).
+    the same shape and fix the class count to k (the compiled kernels have a soft-target
+    softmax for them).
     """
 
     name: str
@@ -78,10 +78,6 @@ class ProbabilityTargets:
                 f"{self.name}: raw must have the shape of the probability targets {y.shape}, "
                 f"got {raw.shape}."
             )
-
-    def _uses_reference_only(self, y) -> bool:
-        """The compiled kernels take class ids; (n, k) targets use the numpy reference."""
-        return y.ndim == 2
 
 
 class KLDivergence(Loss):
@@ -151,11 +147,6 @@ class KLDivergence(Loss):
         if raw.ndim == 2 and raw.shape[1] > 1:
             return SoftmaxLink().inverse(raw)
         return self.link.inverse(raw)
-
-    def _uses_reference_only(self, y) -> bool:
-        """The binary form runs the logistic kernel (the same grad/hess); (n, k) targets
-        use the numpy reference."""
-        return y.ndim == 2
 
     # ---------------------------------------------------------------- math
     def _weighted_loss(self, y, raw, weight):
