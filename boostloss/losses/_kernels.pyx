@@ -92,6 +92,27 @@ cdef inline const double* weights(const double[::1] weight, Py_ssize_t n) except
     return &weight[0]
 
 
+cdef inline int check_outputs(Py_ssize_t n, Py_ssize_t k, const Py_ssize_t* y_shape,
+                              const Py_ssize_t* grad_shape, const Py_ssize_t* grad_strides,
+                              const Py_ssize_t* hess_shape, const Py_ssize_t* hess_strides,
+                              bint y_has_columns) except -1:
+    """y is (n,) or (n, k); grad and hess are (n, k) with the same strides (the kernels
+    address both with grad's)."""
+    if (y_shape[0] != n or (y_has_columns and y_shape[1] != k) or grad_shape[0] != n
+            or grad_shape[1] != k or hess_shape[0] != n or hess_shape[1] != k
+            or grad_strides[0] != hess_strides[0] or grad_strides[1] != hess_strides[1]):
+        raise ValueError("y, raw, grad and hess do not match in shape or layout.")
+    return 0
+
+
+cdef inline double* softmax_scratch(Py_ssize_t k) except NULL:
+    """The softmax kernels' block scratch (``bl_softmax_scratch_size``); free() it."""
+    cdef double* scratch = <double*>malloc(bl_softmax_scratch_size(k) * sizeof(double))
+    if scratch == NULL:
+        raise MemoryError()
+    return scratch
+
+
 def separable(int kernel, const double[::1] y, const raw_t[::1] raw,
               const double[::1] weight, out_t[::1] grad, out_t[::1] hess,
               const double[::1] params):
@@ -119,11 +140,9 @@ def columns(int kernel, const double[:, :] y, const raw_t[:, :] raw, const doubl
     cdef int flag
     if not 0 <= kernel < BL_COLUMN_COUNT or params.shape[1] < PARAMETER_COUNT:
         raise ValueError("unknown kernel or too few parameters.")
-    if (y.shape[0] != n or y.shape[1] != k or grad.shape[0] != n or grad.shape[1] != k
-            or hess.shape[0] != n or hess.shape[1] != k
-            or params.shape[0] not in (1, k) or grad.strides[0] != hess.strides[0]
-            or grad.strides[1] != hess.strides[1]):
-        raise ValueError("y, raw, grad, hess and params do not match in shape or layout.")
+    check_outputs(n, k, y.shape, grad.shape, grad.strides, hess.shape, hess.strides, True)
+    if params.shape[0] != 1 and params.shape[0] != k:
+        raise ValueError("params must have one row, or one per column.")
     cdef const double* w = weights(weight, n)
     if n == 0 or k == 0:
         return 0
@@ -153,16 +172,13 @@ def softmax(int kind, const double[::1] y, const raw_t[:, :] raw, const double[:
     cdef int flag
     if kind != BL_SOFTMAX_CROSS_ENTROPY and kind != BL_SOFTMAX_FOCAL:
         raise ValueError("unknown softmax kernel.")
-    if (y.shape[0] != n or class_weight.shape[0] != k or grad.shape[0] != n
-            or grad.shape[1] != k or hess.shape[0] != n or hess.shape[1] != k
-            or grad.strides[0] != hess.strides[0] or grad.strides[1] != hess.strides[1]):
-        raise ValueError("y, raw, grad, hess and class_weight do not match in shape or layout.")
+    check_outputs(n, k, y.shape, grad.shape, grad.strides, hess.shape, hess.strides, False)
+    if class_weight.shape[0] != k:
+        raise ValueError("class_weight must have one entry per column of raw.")
     cdef const double* w = weights(weight, n)
     if n == 0 or k == 0:
         return 0
-    cdef double* scratch = <double*>malloc(bl_softmax_scratch_size(k) * sizeof(double))
-    if scratch == NULL:
-        raise MemoryError()
+    cdef double* scratch = softmax_scratch(k)
     with nogil:
         flag = bl_run_softmax(
             kind, raw_t is double, out_t is double, &y[0], &raw[0, 0],
@@ -181,17 +197,13 @@ def softmax_soft(const double[:, :] y, const raw_t[:, :] raw, const double[::1] 
     divergence: ones, 0, 1)."""
     cdef Py_ssize_t n = raw.shape[0], k = raw.shape[1]
     cdef int flag
-    if (y.shape[0] != n or y.shape[1] != k or class_weight.shape[0] != k
-            or grad.shape[0] != n or grad.shape[1] != k or hess.shape[0] != n
-            or hess.shape[1] != k or grad.strides[0] != hess.strides[0]
-            or grad.strides[1] != hess.strides[1]):
-        raise ValueError("y, raw, grad, hess and class_weight do not match in shape or layout.")
+    check_outputs(n, k, y.shape, grad.shape, grad.strides, hess.shape, hess.strides, True)
+    if class_weight.shape[0] != k:
+        raise ValueError("class_weight must have one entry per column of raw.")
     cdef const double* w = weights(weight, n)
     if n == 0 or k == 0:
         return 0
-    cdef double* scratch = <double*>malloc(bl_softmax_scratch_size(k) * sizeof(double))
-    if scratch == NULL:
-        raise MemoryError()
+    cdef double* scratch = softmax_scratch(k)
     with nogil:
         flag = bl_run_softmax_soft(
             raw_t is double, out_t is double, &y[0, 0], y.strides[0] // sizeof(double),
